@@ -1,0 +1,244 @@
+// rotina::go: Go's `go` statement. Every goroutine is a CAF actor that runs a
+// C++20 coroutine body.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include <caf/fwd.hpp>
+
+#include "rotina/error.hpp"
+#include "rotina/task.hpp"
+
+namespace rotina {
+
+class runtime;
+
+namespace detail {
+
+class goroutine_env;
+
+/// Type-erased goroutine body: the callable and its arguments, kept alive in
+/// the goroutine's actor until the body finishes (a lambda coroutine reads its
+/// captures through the closure).
+class body_base {
+public:
+  virtual ~body_base() = default;
+
+  /// Starts the body. Returns the top coroutine to resume, or a null handle if
+  /// the body was a plain callable and has already run to completion.
+  virtual std::coroutine_handle<> start() = 0;
+
+  /// The body's outcome once it finished: empty on success, the returned error
+  /// (for bodies returning `rotina::error`), or the escaped exception as an
+  /// `errc::panic` error.
+  virtual error outcome() noexcept = 0;
+
+  /// Destroys a suspended coroutine body early (its goroutine was killed).
+  virtual void abandon() noexcept = 0;
+};
+
+/// Converts an escaped exception into an error (panic_error keeps its code).
+error error_from_exception(std::exception_ptr ex) noexcept;
+
+template <class F, class... Args>
+class body final : public body_base {
+public:
+  using result_type = std::invoke_result_t<F&, Args&...>;
+
+  static constexpr bool is_coroutine = is_task<result_type>::value;
+
+  static_assert(std::is_same_v<result_type, void>
+                  || std::is_same_v<result_type, error>
+                  || std::is_same_v<result_type, task<>>
+                  || std::is_same_v<result_type, task<error>>,
+                "a goroutine body must return void, rotina::error, "
+                "rotina::task<> or rotina::task<rotina::error>");
+
+  template <class G, class... Xs>
+  explicit body(G&& f, Xs&&... xs)
+    : f_(std::forward<G>(f)), args_(std::forward<Xs>(xs)...) {
+    // nop
+  }
+
+  std::coroutine_handle<> start() override {
+    if constexpr (is_coroutine) {
+      task_ = std::apply(f_, args_);
+      return task_.handle();
+    } else {
+      try {
+        if constexpr (std::is_same_v<result_type, error>)
+          result_ = std::apply(f_, args_);
+        else
+          std::apply(f_, args_);
+      } catch (...) {
+        result_ = error_from_exception(std::current_exception());
+      }
+      return nullptr;
+    }
+  }
+
+  error outcome() noexcept override {
+    if constexpr (is_coroutine) {
+      auto& promise = task_.handle().promise();
+      if (auto ex = promise.exception())
+        return error_from_exception(ex);
+      if constexpr (std::is_same_v<result_type, task<error>>) {
+        try {
+          return promise.take();
+        } catch (...) {
+          return error_from_exception(std::current_exception());
+        }
+      }
+      return {};
+    } else {
+      return result_;
+    }
+  }
+
+  void abandon() noexcept override {
+    if constexpr (is_coroutine)
+      task_ = result_type{};
+  }
+
+private:
+  F f_;
+  std::tuple<Args...> args_;
+  /// The running body, for coroutine bodies.
+  std::conditional_t<is_coroutine, result_type, std::monostate> task_;
+  /// The outcome, for plain callables.
+  error result_;
+};
+
+/// Options for spawning one goroutine.
+struct go_options {
+  /// Shown in error reports; defaults to "goroutine-<actor id>".
+  std::string name;
+  /// Give the goroutine its own thread (a detached actor) because its body
+  /// blocks the OS thread (file I/O, a C library).
+  bool blocking = false;
+};
+
+/// Called once when a goroutine ends, on the goroutine's actor, with its
+/// outcome (empty error on success). Used by supervisors.
+using exit_hook = std::function<void(const error&)>;
+
+/// Spawns a goroutine running `b` and returns its actor. From inside a
+/// goroutine the child is spawned from the parent's actor, so it starts on the
+/// parent's worker.
+caf::actor spawn_goroutine(runtime* rt, std::unique_ptr<body_base> b,
+                           go_options opts, exit_hook on_exit = nullptr);
+
+/// The runtime of the goroutine running on this thread, or null.
+runtime* current_runtime() noexcept;
+
+/// Throws std::logic_error naming `what` if called outside a goroutine.
+runtime& require_current_runtime(const char* what);
+
+template <class F, class... Args>
+std::unique_ptr<body_base> make_body(F&& f, Args&&... args) {
+  using impl = body<std::decay_t<F>, std::decay_t<Args>...>;
+  return std::make_unique<impl>(std::forward<F>(f),
+                                std::forward<Args>(args)...);
+}
+
+} // namespace detail
+
+/// go starts `f(args...)` as a new goroutine, like Go's `go f(args...)`: the
+/// callable and the arguments are copied (or moved) now, the body runs later on
+/// its own actor, and `go` never blocks. `f` may be a coroutine returning
+/// `task<>` (it can then `co_await` channel operations) or a plain callable,
+/// which runs to completion on its actor.
+///
+/// The goroutine lives until its body returns or throws, whether or not
+/// anything references it. An exception escaping the body ends that goroutine
+/// only: it is reported to its supervisor (wait_group, errgroup) or, without
+/// one, printed to stderr with the goroutine's name.
+template <class F, class... Args>
+void go(runtime& rt, F&& f, Args&&... args) {
+  detail::spawn_goroutine(&rt,
+                          detail::make_body(std::forward<F>(f),
+                                            std::forward<Args>(args)...),
+                          {});
+}
+
+/// go from inside a goroutine: starts the new goroutine in the caller's
+/// runtime. Throws std::logic_error outside a goroutine.
+template <class F, class... Args>
+void go(F&& f, Args&&... args) {
+  auto& rt = detail::require_current_runtime("rotina::go without a runtime");
+  go(rt, std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+/// go_blocking is `go` for a body that blocks its OS thread (file I/O, a C
+/// library, a sleep without co_await): the goroutine gets a detached actor
+/// with its own thread, so it never stalls the scheduler's workers.
+/// Deviation from Go: Go's scheduler notices blocking system calls by itself.
+template <class F, class... Args>
+void go_blocking(runtime& rt, F&& f, Args&&... args) {
+  detail::go_options opts;
+  opts.blocking = true;
+  detail::spawn_goroutine(&rt,
+                          detail::make_body(std::forward<F>(f),
+                                            std::forward<Args>(args)...),
+                          std::move(opts));
+}
+
+/// go_named is `go` with a name for error reports and logs.
+template <class F, class... Args>
+void go_named(runtime& rt, std::string name, F&& f, Args&&... args) {
+  detail::go_options opts;
+  opts.name = std::move(name);
+  detail::spawn_goroutine(&rt,
+                          detail::make_body(std::forward<F>(f),
+                                            std::forward<Args>(args)...),
+                          std::move(opts));
+}
+
+/// The awaitable of `yield()` and `sleep()`. Holds only trivially destructible
+/// members (safe as a temporary on g++ 12).
+class [[nodiscard]] pause_awaiter {
+public:
+  explicit pause_awaiter(std::chrono::nanoseconds delay) noexcept
+    : delay_(delay) {
+    // nop
+  }
+
+  bool await_ready() const noexcept {
+    return false;
+  }
+
+  void await_suspend(std::coroutine_handle<> h);
+
+  void await_resume() const noexcept {
+    // nop
+  }
+
+private:
+  std::chrono::nanoseconds delay_;
+};
+
+/// yield lets other goroutines and actors run, like Go's runtime.Gosched: the
+/// goroutine goes to the back of its worker's queue and resumes later.
+inline pause_awaiter yield() noexcept {
+  return pause_awaiter{std::chrono::nanoseconds{-1}};
+}
+
+/// sleep pauses the current goroutine for at least `d`, like Go's time.Sleep.
+/// A zero or negative duration returns at once (after a yield). Does not block
+/// the worker thread.
+template <class Rep, class Period>
+pause_awaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
+  return pause_awaiter{
+    std::chrono::duration_cast<std::chrono::nanoseconds>(d)};
+}
+
+} // namespace rotina
