@@ -1,0 +1,166 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
+
+namespace rotina {
+
+/// config_error is thrown for every configuration error: a missing or
+/// unreadable file, a syntax error, an unknown section or key, a value of the
+/// wrong type or out of range. what() names where the problem is ("FILE:LINE"
+/// or "command line"), the key and what was expected, for example
+/// "config/default.ini:12: unknown key 'rotina.listen-prot' in [rotina]; did
+/// you mean 'listen-port'?".
+class config_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// What runtime::shutdown does with work that is still running.
+enum class shutdown_policy {
+  /// Wait until no work is live or `shutdown-timeout` passes, then cancel.
+  wait,
+  /// Cancel at once.
+  cancel,
+};
+
+/// Returns "wait" or "cancel".
+std::string_view to_string(shutdown_policy x) noexcept;
+
+/// Where a runtime takes its settings from.
+struct options {
+  /// Path of an INI file in CAF 0.17 syntax. Empty: no file, built-in defaults
+  /// only. (The argv constructor of runtime falls back to the environment
+  /// variable ROTINA_CONFIG; this struct never does.)
+  std::string config_file;
+
+  /// Overrides applied after the file, each "section.key=value" (a leading
+  /// "--" is allowed), for example "rotina.listen-port=4300" or
+  /// "scheduler.max-threads=2". Values use the INI syntax and are validated
+  /// exactly like file entries.
+  std::vector<std::string> overrides;
+};
+
+/// config holds the framework's settings. It is a caf::actor_system_config,
+/// so CAF's own keys ([scheduler], [middleman], [logger], ...) live in it as
+/// usual, plus the typed fields of the [rotina] section below.
+///
+/// Unlike CAF 0.17, which ignores unknown keys and ill-typed values, load()
+/// validates every key against a schema and throws config_error on the first
+/// problem. docs/config.md lists every key.
+class config : public caf::actor_system_config {
+public:
+  // -- member types -----------------------------------------------------------
+
+  /// Describes one key that load() accepts.
+  struct key_info {
+    /// Section name without brackets, e.g. "rotina" or "scheduler".
+    std::string section;
+    /// Key name inside the section, e.g. "listen-port".
+    std::string name;
+    /// Human-readable type, e.g. "integer in 0..65535".
+    std::string type;
+    /// Default value in INI syntax, e.g. "0" or "\"127.0.0.1\"".
+    std::string default_value;
+    /// One-line meaning.
+    std::string meaning;
+  };
+
+  // -- constructors, destructors, and assignment operators --------------------
+
+  /// Constructs a config holding the documented defaults.
+  config();
+
+  // -- [rotina] keys ----------------------------------------------------------
+
+  /// rotina.node-name: this node's name among peers. Default "", which the
+  /// runtime resolves to "<hostname>-<pid>" at startup.
+  std::string node_name;
+
+  /// rotina.listen-host: address to accept peers on. Default "127.0.0.1".
+  std::string listen_host;
+
+  /// rotina.listen-port: TCP port to accept peers on. Default 0 (do not
+  /// listen).
+  uint16_t listen_port;
+
+  /// rotina.peers: "host:port" strings of nodes to connect to. Default empty.
+  std::vector<std::string> peers;
+
+  /// rotina.heartbeat-interval: default 1s. Becomes
+  /// middleman.heartbeat-interval when distribution is used (listen-port != 0
+  /// or peers not empty) and that key is not set explicitly.
+  caf::timespan heartbeat_interval;
+
+  /// rotina.heartbeat-timeout: default 5s, at least 2 x heartbeat-interval.
+  /// Becomes middleman.connection-timeout like the interval above.
+  caf::timespan heartbeat_timeout;
+
+  /// rotina.shutdown: "wait" (default) or "cancel"; see runtime::shutdown.
+  shutdown_policy on_shutdown;
+
+  /// rotina.shutdown-timeout: default 10s; with policy wait, live work is
+  /// cancelled after this long.
+  caf::timespan shutdown_timeout;
+
+  /// rotina.default-capacity: channel capacity when none is given. Default 0
+  /// (unbuffered, like Go's make(chan T)).
+  size_t default_capacity;
+
+  /// scheduler.policy: "rotina" (default), "stealing", "sharing" or
+  /// "testing". Without the rotina scheduler compiled in, "rotina" runs CAF's
+  /// "stealing".
+  std::string scheduler_policy;
+
+  /// scheduler.max-threads: worker threads. Default: hardware threads, at
+  /// least 2.
+  size_t max_threads;
+
+  // -- operations -------------------------------------------------------------
+
+  /// Reads `opts.config_file` (when not empty), then applies
+  /// `opts.overrides`, validates every key and cross-key rule and stores the
+  /// result in this config. Throws config_error on the first problem and then
+  /// leaves this config unchanged.
+  void load(const options& opts);
+
+  /// CAF's load<Module>() and load<IdBlock>() stay available.
+  using caf::actor_system_config::load;
+
+  /// Returns the value stored for `key` ("section.name") or `fallback` when
+  /// the key is unset or holds another type. Useful for keys added after this
+  /// header was written; validated keys of the schema always hold their
+  /// documented type once load() ran.
+  template <class T>
+  T get(std::string_view key, T fallback) const {
+    return caf::get_or(content, caf::string_view{key.data(), key.size()},
+                       std::move(fallback));
+  }
+
+  /// Returns where the value of `key` ("section.name") came from:
+  /// "FILE:LINE", "command line" or "default".
+  std::string source_of(std::string_view key) const;
+
+  /// Returns whether distribution is configured (a listen port or peers).
+  bool distributed() const noexcept {
+    return listen_port != 0 || !peers.empty();
+  }
+
+  // -- schema -----------------------------------------------------------------
+
+  /// Returns every key load() accepts, in documentation order.
+  static const std::vector<key_info>& known_keys();
+
+private:
+  std::map<std::string, std::string, std::less<>> sources_;
+};
+
+} // namespace rotina

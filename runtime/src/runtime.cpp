@@ -1,0 +1,230 @@
+// Invariants:
+// - system_ is non-null from the end of construction until shutdown() has
+//   run; shut_down_ is true exactly when system_ has been destroyed.
+// - Once shutting_down_ is set (under mtx_), hooks_ is empty and every later
+//   on_cancel() runs its hook immediately; so each hook runs exactly once.
+// - live_work_ never wraps below zero: work_finished() aborts instead.
+
+#include "rotina/runtime.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include <unistd.h>
+
+#include <caf/io/middleman.hpp>
+#include <caf/logger.hpp>
+
+#ifdef ROTINA_HAVE_ROTINA_SCHEDULER
+#  include "rotina/detail/scheduler.hpp"
+#endif
+
+namespace rotina {
+
+namespace {
+
+void print_help(const char* program) {
+  std::cout << "usage: " << (program != nullptr ? program : "program")
+            << " [--config-file=PATH] [--section.key=value ...] [--] "
+               "[arguments]\n\n"
+               "Without --config-file, the file named by ROTINA_CONFIG is "
+               "read (if set).\n"
+               "--key=value is short for --rotina.key=value.\n\n"
+               "keys:\n";
+  std::string section;
+  for (auto& key : config::known_keys()) {
+    if (key.section != section) {
+      section = key.section;
+      std::cout << "  [" << section << "]\n";
+    }
+    std::cout << "    " << key.name << " = " << key.default_value << "\n"
+              << "        " << key.meaning << " (" << key.type << ")\n";
+  }
+}
+
+// Splits argv into options and arguments left for the application. Exits for
+// --help.
+options parse_args(int argc, char** argv,
+                   std::vector<std::string>& remainder) {
+  options result;
+  bool only_positional = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i] != nullptr ? argv[i] : "";
+    if (only_positional || arg.substr(0, 2) != "--" || arg == "-") {
+      if (arg == "-h" && !only_positional) {
+        print_help(argv[0]);
+        std::exit(0);
+      }
+      remainder.emplace_back(arg);
+    } else if (arg == "--") {
+      only_positional = true;
+    } else if (arg == "--help" || arg == "--long-help") {
+      print_help(argv[0]);
+      std::exit(0);
+    } else if (arg.substr(0, 14) == "--config-file=") {
+      result.config_file = std::string{arg.substr(14)};
+      if (result.config_file.empty())
+        throw config_error("command line: --config-file= needs a path");
+    } else if (arg == "--config-file") {
+      throw config_error("command line: expected '--config-file=PATH', got "
+                         "'--config-file'");
+    } else {
+      result.overrides.emplace_back(arg);
+    }
+  }
+  if (result.config_file.empty())
+    if (auto env = std::getenv("ROTINA_CONFIG"); env != nullptr && *env != 0)
+      result.config_file = env;
+  return result;
+}
+
+std::string default_node_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == 0)
+    std::snprintf(host, sizeof(host), "localhost");
+  return std::string{host} + "-" + std::to_string(getpid());
+}
+
+} // namespace
+
+// -- constructors, destructors, and assignment operators ----------------------
+
+runtime::runtime(int argc, char** argv) {
+  try {
+    std::vector<std::string> remainder;
+    auto opts = parse_args(argc, argv, remainder);
+    config_.load(opts);
+    config_.remainder = std::move(remainder);
+  } catch (const config_error& err) {
+    std::cerr << "rotina: " << err.what() << std::endl;
+    std::exit(2);
+  }
+  start();
+}
+
+runtime::runtime(options opts) {
+  config_.load(opts);
+  start();
+}
+
+runtime::~runtime() {
+  shutdown();
+}
+
+void runtime::start() {
+  if (config_.node_name.empty())
+    config_.node_name = default_node_name();
+  config_.content["rotina"].as_dictionary()["node-name"] = caf::config_value{
+    config_.node_name};
+  config_.load<caf::io::middleman>();
+#ifdef ROTINA_HAVE_ROTINA_SCHEDULER
+  if (config_.scheduler_policy == "rotina")
+    detail::load_rotina_scheduler(config_);
+#endif
+  system_ = std::make_unique<caf::actor_system>(config_);
+  // CAF 0.17 pins its logger in a thread_local of every thread that created
+  // an actor_system or a scoped_actor, and ~actor_system waits until the
+  // logger is gone. Drop this thread's pin so that shutdown() may run on any
+  // thread (the destroying thread drops its own pin).
+  caf::logger::set_current_actor_system(nullptr);
+}
+
+// -- properties ---------------------------------------------------------------
+
+caf::actor_system& runtime::system() noexcept {
+  if (system_ == nullptr) {
+    std::fputs("rotina: runtime::system() called after shutdown()\n", stderr);
+    std::abort();
+  }
+  return *system_;
+}
+
+// -- live-work accounting -----------------------------------------------------
+
+void runtime::work_started() noexcept {
+  live_work_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void runtime::work_finished() noexcept {
+  auto before = live_work_.fetch_sub(1, std::memory_order_acq_rel);
+  if (before == 0) {
+    std::fputs("rotina: negative live-work counter (work_finished() without "
+               "work_started())\n",
+               stderr);
+    std::abort();
+  }
+  if (before == 1) {
+    // Take the lock so that a shutdown() between its check and its wait
+    // cannot miss this notification.
+    std::lock_guard<std::mutex> guard{mtx_};
+    work_done_.notify_all();
+  }
+}
+
+size_t runtime::live_work() const noexcept {
+  return live_work_.load(std::memory_order_acquire);
+}
+
+// -- shutdown -----------------------------------------------------------------
+
+void runtime::on_cancel(std::function<void()> hook) {
+  if (!hook)
+    return;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!shutting_down_) {
+      hooks_.push_back(std::move(hook));
+      return;
+    }
+  }
+  try {
+    hook();
+  } catch (const std::exception& ex) {
+    std::cerr << "rotina: cancel hook threw: " << ex.what() << std::endl;
+  } catch (...) {
+    std::cerr << "rotina: cancel hook threw a non-standard exception"
+              << std::endl;
+  }
+}
+
+void runtime::run_cancel_hooks() {
+  std::vector<std::function<void()>> hooks;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    shutting_down_ = true;
+    hooks.swap(hooks_);
+  }
+  for (auto i = hooks.rbegin(); i != hooks.rend(); ++i) {
+    try {
+      (*i)();
+    } catch (const std::exception& ex) {
+      std::cerr << "rotina: cancel hook threw: " << ex.what() << std::endl;
+    } catch (...) {
+      std::cerr << "rotina: cancel hook threw a non-standard exception"
+                << std::endl;
+    }
+  }
+}
+
+void runtime::shutdown() {
+  std::lock_guard<std::mutex> serialize{shutdown_mtx_};
+  if (shut_down_.load())
+    return;
+  if (config_.on_shutdown == shutdown_policy::wait) {
+    std::unique_lock<std::mutex> guard{mtx_};
+    work_done_.wait_for(guard, config_.shutdown_timeout,
+                        [this] { return live_work() == 0; });
+  }
+  run_cancel_hooks();
+  system_.reset();
+  shut_down_.store(true);
+}
+
+bool runtime::is_shut_down() const noexcept {
+  return shut_down_.load();
+}
+
+} // namespace rotina
