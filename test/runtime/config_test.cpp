@@ -267,7 +267,8 @@ BOOST_AUTO_TEST_CASE(every_key_is_documented_with_its_default) {
   buf << in.rdbuf();
   auto doc = buf.str();
   for (auto& key : rotina::config::known_keys()) {
-    auto name = "`" + key.section + "." + key.name + "`";
+    // The key's row in a markdown table: | `section.key` | type | default |
+    auto name = "| `" + key.section + "." + key.name + "` |";
     auto pos = doc.find(name);
     BOOST_TEST(pos != std::string::npos, name << " missing in docs/config.md");
     if (pos == std::string::npos)

@@ -1,0 +1,63 @@
+# rotina: the two commands of the README.
+#   make demo   install missing packages, Release build (g++), run the demo
+#   make test   install missing packages, then build and test with clang++
+#               and g++ under ASan+UBSan (-Werror), once more in Release, and
+#               build a consumer project against the installed package
+# Build trees live in build/<name>. JOBS=2 by default (2-core machines).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+JOBS ?= 2
+CMAKE ?= cmake
+CTEST ?= ctest
+
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
+SANITIZED := -DCMAKE_BUILD_TYPE=Debug -DROTINA_SANITIZE=address,undefined \
+             -DROTINA_WERROR=ON
+RELEASE := -DCMAKE_BUILD_TYPE=Release -DROTINA_WERROR=ON
+
+.PHONY: demo test deps test-clang-asan test-gcc-asan test-release \
+        test-consumer clean
+
+deps:
+	scripts/deps.sh
+
+# -- demo ----------------------------------------------------------------------
+
+demo: deps
+	$(CMAKE) -S . -B build/release -DCMAKE_CXX_COMPILER=g++ $(RELEASE)
+	$(CMAKE) --build build/release -j$(JOBS) --target hello
+	build/release/apps/hello/hello --config-file=config/default.ini
+
+# -- tests ---------------------------------------------------------------------
+
+# configure, build and run ctest in build/$(1) with compiler $(2), flags $(3)
+define build_and_test
+	$(CMAKE) -S . -B build/$(1) -DCMAKE_CXX_COMPILER=$(2) $(3)
+	$(CMAKE) --build build/$(1) -j$(JOBS)
+	cd build/$(1) && $(CTEST) --output-on-failure -j2
+endef
+
+test: deps
+	$(MAKE) --no-print-directory test-clang-asan
+	$(MAKE) --no-print-directory test-gcc-asan
+	$(MAKE) --no-print-directory test-release
+	$(MAKE) --no-print-directory test-consumer
+	@echo "make test: all configurations passed"
+
+test-clang-asan:
+	$(call build_and_test,clang-asan,clang++,$(SANITIZED))
+
+test-gcc-asan:
+	$(call build_and_test,gcc-asan,g++,$(SANITIZED))
+
+test-release:
+	$(call build_and_test,release,g++,$(RELEASE))
+
+test-consumer:
+	test/consumer/run.sh build/release build/install build/consumer
+
+clean:
+	rm -rf build
