@@ -12,7 +12,7 @@ CMAKE ?= cmake
 CTEST ?= ctest
 
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1
-export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/test/ubsan.supp
 
 SANITIZED := -DCMAKE_BUILD_TYPE=Debug -DROTINA_SANITIZE=address,undefined \
              -DROTINA_WERROR=ON
