@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include <time.h>
+
 #include "caf/all.hpp"
 
 #include "rotina/detail/scheduler.hpp"
@@ -38,6 +40,15 @@ using clk = std::chrono::steady_clock;
 
 double ns_between(clk::time_point a, clk::time_point b) {
   return std::chrono::duration<double, std::nano>(b - a).count();
+}
+
+/// CPU time of the whole process (all threads) in ns: unlike wall time it
+/// is not inflated by other processes on a shared machine, but it does
+/// include spinning and the cost of parking/waking.
+double process_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
 }
 
 int64_t status_bytes(const char* key) {
@@ -72,7 +83,8 @@ std::string policy_name;
 
 struct out_line {
   std::ostringstream os;
-  out_line(const std::string& w, double total_ns, double ops) {
+  double ops_;
+  out_line(const std::string& w, double total_ns, double ops) : ops_(ops) {
     char b[64];
     std::snprintf(b, sizeof b, "%.2f", total_ns / ops);
     os << w << '@' << policy_name << ' ' << b << " ns/op";
@@ -87,6 +99,9 @@ struct out_line {
       os << ' ' << k << '=' << v;
     }
     return *this;
+  }
+  out_line& cpu(double cpu0) {
+    return kv("cpu_ns_per_op", (process_cpu_ns() - cpu0) / ops_);
   }
   void stats(caf::actor_system& sys) {
     if (!rotina::detail::uses_rotina_scheduler(sys))
@@ -144,6 +159,7 @@ void run_spawn(caf::actor_system& sys, const config& cfg) {
   auto n = scaled(1000000, cfg.scale);
   auto hwm0 = status_bytes("VmHWM");
   caf::scoped_actor self{sys};
+  auto cpu0 = process_cpu_ns();
   auto t0 = clk::now();
   auto coll = sys.spawn(sink_n, n, caf::actor{self});
   sys.spawn(burst_spawner, n, coll);
@@ -152,7 +168,7 @@ void run_spawn(caf::actor_system& sys, const config& cfg) {
     return;
   }
   out_line l{"spawn", ns_between(t0, clk::now()), double(n)};
-  l.kv("n", n).kv("peak_rss_bytes_per_op",
+  l.cpu(cpu0).kv("n", n).kv("peak_rss_bytes_per_op",
                   double(status_bytes("VmHWM") - hwm0) / double(n));
   l.stats(sys);
   l.print();
@@ -187,6 +203,7 @@ caf::behavior pinger(caf::event_based_actor* self, int64_t n,
 void run_pingpong(caf::actor_system& sys, const config& cfg) {
   auto n = scaled(1000000, cfg.scale);
   caf::scoped_actor self{sys};
+  auto cpu0 = process_cpu_ns();
   auto t0 = clk::now();
   sys.spawn(pinger, n, caf::actor{self});
   if (!wait_for(self, cfg.timeout_s, [](b_done) {})) {
@@ -194,7 +211,7 @@ void run_pingpong(caf::actor_system& sys, const config& cfg) {
     return;
   }
   out_line l{"pingpong", ns_between(t0, clk::now()), double(n)};
-  l.kv("n", n);
+  l.cpu(cpu0).kv("n", n);
   l.stats(sys);
   l.print();
 }
@@ -256,6 +273,7 @@ void run_fanin(caf::actor_system& sys, const config& cfg) {
   auto per = scaled(10000000, cfg.scale) / np;
   auto n = per * np;
   caf::scoped_actor self{sys};
+  auto cpu0 = process_cpu_ns();
   auto t0 = clk::now();
   auto c = sys.spawn(consumer, np, per, caf::actor{self});
   for (int32_t i = 0; i < np; ++i)
@@ -271,7 +289,7 @@ void run_fanin(caf::actor_system& sys, const config& cfg) {
     return;
   }
   out_line l{"fanin", el, double(n)};
-  l.kv("n", n);
+  l.cpu(cpu0).kv("n", n);
   l.stats(sys);
   l.print();
 }
@@ -327,6 +345,7 @@ caf::behavior pool_master(caf::stateful_actor<master_state>* self, uint64_t n,
 void run_workerpool(caf::actor_system& sys, const config& cfg) {
   auto n = static_cast<uint64_t>(scaled(1000000, cfg.scale));
   caf::scoped_actor self{sys};
+  auto cpu0 = process_cpu_ns();
   auto t0 = clk::now();
   sys.spawn(pool_master, n, caf::actor{self});
   uint64_t sum = 0;
@@ -335,7 +354,7 @@ void run_workerpool(caf::actor_system& sys, const config& cfg) {
     return;
   }
   out_line l{"workerpool", ns_between(t0, clk::now()), double(n)};
-  l.kv("n", static_cast<int64_t>(n)).kv("checksum", sum);
+  l.cpu(cpu0).kv("n", static_cast<int64_t>(n)).kv("checksum", sum);
   l.stats(sys);
   l.print();
 }
@@ -377,6 +396,7 @@ void run_park(caf::actor_system& sys, const config& cfg) {
   bool ok = wait_for(self, cfg.timeout_s, [](b_done) {});
   auto t1 = clk::now();
   auto rss1 = status_bytes("VmRSS");
+  auto cpu2 = process_cpu_ns();
   auto t2 = clk::now();
   if (ok) {
     for (auto& h : hs)
@@ -393,7 +413,7 @@ void run_park(caf::actor_system& sys, const config& cfg) {
   }
   hs.clear();
   out_line l{"park", ns_between(t2, t3), double(n)};
-  l.kv("n", n)
+  l.cpu(cpu2).kv("n", n)
     .kv("rss_bytes_per_op", double(rss1 - rss0) / double(n))
     .kv("spawn_ns_per_op", ns_between(t0, t1) / double(n));
   l.stats(sys);

@@ -81,6 +81,7 @@
 #include "rotina/detail/scheduler.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -89,6 +90,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -96,7 +98,10 @@
 #endif
 
 #include "caf/actor_system.hpp"
+#include "caf/abstract_actor.hpp"
 #include "caf/actor_system_config.hpp"
+#include "caf/detail/set_thread_name.hpp"
+#include "caf/detail/thread_safe_actor_clock.hpp"
 #include "caf/policy/unprofiled.hpp"
 #include "caf/resumable.hpp"
 #include "caf/scheduler/abstract_coordinator.hpp"
@@ -581,8 +586,71 @@ private:
   }
 };
 
-/// The coordinator type we install. A subclass only to clamp max-threads=0
-/// (which would make central_enqueue divide by zero) and to be identifiable.
+/// The actor clock of the rotina coordinator. CAF 0.17.6 calls
+/// clock().cancel_timeouts(self) in every local_actor::cleanup, and
+/// thread_safe_actor_clock implements it by pushing an event through a
+/// 64-slot ring buffer (mutex + condition variable) to the clock thread:
+/// every terminating actor takes that mutex, usually wakes the clock thread
+/// (futex), and blocks once 64 events are pending. Only actors that ever set
+/// an ordinary/multi/request timeout can have entries to cancel, so this clock
+/// remembers their ids (sharded sets) and forwards cancel_timeouts for those
+/// only. All other operations are CAF's.
+class rotina_clock : public caf::detail::thread_safe_actor_clock {
+public:
+  using super = caf::detail::thread_safe_actor_clock;
+
+  void set_ordinary_timeout(time_point t, caf::abstract_actor* self,
+                            caf::atom_value type, uint64_t id) override {
+    note(self);
+    super::set_ordinary_timeout(t, self, type, id);
+  }
+
+  void set_request_timeout(time_point t, caf::abstract_actor* self,
+                           caf::message_id id) override {
+    note(self);
+    super::set_request_timeout(t, self, id);
+  }
+
+  void set_multi_timeout(time_point t, caf::abstract_actor* self,
+                         caf::atom_value type, uint64_t id) override {
+    note(self);
+    super::set_multi_timeout(t, self, type, id);
+  }
+
+  void cancel_timeouts(caf::abstract_actor* self) override {
+    auto& s = shard_of(self);
+    size_t had;
+    {
+      std::lock_guard<spin_lock> guard{s.lock};
+      had = s.ids.erase(self->id());
+    }
+    if (had > 0)
+      super::cancel_timeouts(self);
+  }
+
+private:
+  struct alignas(64) shard {
+    spin_lock lock;
+    std::unordered_set<caf::actor_id> ids;
+  };
+
+  shard& shard_of(caf::abstract_actor* self) {
+    return shards_[self->id() % shards_.size()];
+  }
+
+  void note(caf::abstract_actor* self) {
+    auto& s = shard_of(self);
+    std::lock_guard<spin_lock> guard{s.lock};
+    s.ids.insert(self->id());
+  }
+
+  std::array<shard, 16> shards_;
+};
+
+/// The coordinator type we install. A subclass to clamp max-threads=0
+/// (which would make central_enqueue divide by zero), to be identifiable,
+/// and to run rotina_clock instead of the base class' clock (whose thread
+/// then just stays blocked, idle).
 class rotina_coordinator : public caf::scheduler::coordinator<rotina_policy> {
 public:
   using super = caf::scheduler::coordinator<rotina_policy>;
@@ -600,6 +668,33 @@ public:
   static caf::actor_system::module* make(caf::actor_system& sys) {
     return new rotina_coordinator(sys);
   }
+
+  rotina_clock& clock() noexcept override {
+    return clock_;
+  }
+
+protected:
+  void start() override {
+    timer_ = std::thread{[this] {
+      caf::detail::set_thread_name("caf.clock");
+      system().thread_started();
+      clock_.run_dispatch_loop();
+      system().thread_terminates();
+    }};
+    super::start();
+  }
+
+  void stop() override {
+    // The base class still calls clock() (ours) while it cleans up queued
+    // actors, so our dispatch loop runs until it is done.
+    super::stop();
+    clock_.cancel_dispatch_loop();
+    timer_.join();
+  }
+
+private:
+  rotina_clock clock_;
+  std::thread timer_;
 };
 
 rotina_coordinator* rotina_sched(caf::actor_system& sys) {

@@ -316,3 +316,61 @@ BOOST_DATA_TEST_CASE(shutdown_with_pending_jobs, bdata::make({1, 2, 4}),
   } // ~actor_system: stops the scheduler with non-empty queues
   BOOST_TEST(live_actors.load() == 0);
 }
+
+// The rotina coordinator filters clock().cancel_timeouts to actors that ever
+// set a timeout; timeouts themselves must work unchanged: `after` in a
+// behavior, request timeouts, delayed sends, and cancellation on exit.
+BOOST_DATA_TEST_CASE(timeouts_still_work, bdata::make({1, 2}), threads) {
+  config cfg{threads};
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  caf::actor me{self};
+  // 1. `after` fires in an idle event-based actor.
+  sys.spawn([me](caf::event_based_actor* a) -> caf::behavior {
+    return {
+      [](ping_atom) {},
+      caf::after(std::chrono::milliseconds(5)) >>
+        [=] {
+          a->send(me, done_atom::value, int64_t{1});
+          a->quit();
+        },
+    };
+  });
+  int64_t got = 0;
+  BOOST_REQUIRE(await(self, [&](done_atom, int64_t v) { got = v; }));
+  BOOST_TEST(got == 1);
+  // 2. A request to an actor that never answers ends in request_timeout.
+  auto mute = sys.spawn([](caf::event_based_actor* a) -> caf::behavior {
+    return {[=](ping_atom, int64_t) { a->make_response_promise(); }};
+  });
+  sys.spawn([me, mute](caf::event_based_actor* a) {
+    a->request(mute, std::chrono::milliseconds(5), ping_atom::value,
+               int64_t{0})
+      .then([](int64_t) {},
+            [=](caf::error& err) {
+              a->send(me, done_atom::value,
+                      int64_t{err == caf::sec::request_timeout ? 2 : -2});
+            });
+  });
+  BOOST_REQUIRE(await(self, [&](done_atom, int64_t v) { got = v; }));
+  BOOST_TEST(got == 2);
+  // 3. delayed_send.
+  self->delayed_send(me, std::chrono::milliseconds(5), done_atom::value,
+                     int64_t{3});
+  BOOST_REQUIRE(await(self, [&](done_atom, int64_t v) { got = v; }));
+  BOOST_TEST(got == 3);
+  // 4. Many actors that arm a long `after` and exit: their timeouts are
+  //    cancelled (no late delivery to destroyed actors; ASan would see it).
+  for (int i = 0; i < 2000; ++i)
+    sys.spawn([me](caf::event_based_actor* a) -> caf::behavior {
+      a->send(me, ok_atom::value, int64_t{0});
+      a->quit();
+      return {
+        [](ping_atom) {},
+        caf::after(std::chrono::seconds(3600)) >> [] {},
+      };
+    });
+  for (int i = 0; i < 2000; ++i)
+    BOOST_REQUIRE(await(self, [&](ok_atom, int64_t) {}));
+  self->send_exit(mute, caf::exit_reason::user_shutdown);
+}
