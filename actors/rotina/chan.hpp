@@ -14,9 +14,7 @@
 #include "rotina/detail/park.hpp"
 #include "rotina/error.hpp"
 
-namespace caf {
-class actor;
-} // namespace caf
+#include <caf/actor.hpp>
 
 namespace rotina {
 
@@ -506,3 +504,5 @@ chan<T> make_chan(size_t capacity = 0) {
 }
 
 } // namespace rotina
+
+#include "rotina/detail/chan_actor.hpp"

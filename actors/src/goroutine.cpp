@@ -182,7 +182,8 @@ private:
     finish_accounting(true);
     report(err);
     keep_alive_.reset();
-    quit();
+    // The exit reason carries the outcome to monitors (supervisors).
+    quit(to_caf_error(err));
   }
 
   void finish_accounting(bool counted) {

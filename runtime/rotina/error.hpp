@@ -6,6 +6,10 @@
 #include <string>
 #include <utility>
 
+namespace caf {
+class error;
+} // namespace caf
+
 namespace rotina {
 
 /// The kinds of failure rotina reports. Compare an error with a code the way Go
@@ -121,5 +125,16 @@ public:
 private:
   rotina::error err_;
 };
+
+/// Encodes `err` as a CAF error (category "rotina", the message and origin in
+/// its context), so it can travel as an actor's exit reason: a supervisor that
+/// monitors a goroutine reads it from the down message.
+caf::error to_caf_error(const error& err);
+
+/// Decodes an exit reason or request error: rotina's own errors come back as
+/// they were; CAF's exit reasons map to errc::killed (kill, user_shutdown,
+/// unhandled exception) or errc::node_down (remote_link_unreachable); a normal
+/// exit is the empty error.
+error from_caf_error(const caf::error& err);
 
 } // namespace rotina

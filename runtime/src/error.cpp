@@ -1,5 +1,11 @@
 #include "rotina/error.hpp"
 
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/message.hpp>
+#include <caf/sec.hpp>
+
 namespace rotina {
 
 const char* to_string(errc code) noexcept {
@@ -47,6 +53,43 @@ error error::with_origin(std::string origin) const {
   if (result.origin_.empty())
     result.origin_ = std::move(origin);
   return result;
+}
+
+namespace {
+
+constexpr auto rotina_category = caf::atom("rotina");
+
+} // namespace
+
+caf::error to_caf_error(const error& err) {
+  if (!err)
+    return caf::error{};
+  return caf::error{static_cast<uint8_t>(err.code()), rotina_category,
+                    caf::make_message(err.message(), err.origin())};
+}
+
+error from_caf_error(const caf::error& err) {
+  if (!err)
+    return {};
+  if (err.category() == rotina_category) {
+    auto code = static_cast<errc>(err.code());
+    auto& ctx = err.context();
+    if (ctx.match_elements<std::string, std::string>())
+      return error{code, ctx.get_as<std::string>(0),
+                   ctx.get_as<std::string>(1)};
+    return error{code};
+  }
+  if (err.category() == caf::atom("exit")) {
+    switch (static_cast<caf::exit_reason>(err.code())) {
+      case caf::exit_reason::normal:
+        return {};
+      case caf::exit_reason::remote_link_unreachable:
+        return error{errc::node_down, "the goroutine's node became unreachable"};
+      default:
+        return error{errc::killed, "goroutine ended: " + caf::to_string(err)};
+    }
+  }
+  return error{errc::failed, caf::to_string(err)};
 }
 
 } // namespace rotina

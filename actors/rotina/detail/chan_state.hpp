@@ -14,6 +14,7 @@
 //   party that unlinked it under lock_ and won its claim.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,11 @@ class runtime;
 } // namespace rotina
 
 namespace rotina::detail {
+
+struct chan_identity;
+
+/// Frees a channel's identity slot (defined with the channel actor).
+void destroy_identity(chan_identity* id) noexcept;
 
 /// Outcome of one attempt at a channel operation under the lock.
 enum class op_status {
@@ -49,6 +55,16 @@ public:
 
   chan_core(const chan_core&) = delete;
   chan_core& operator=(const chan_core&) = delete;
+
+  ~chan_core() {
+    if (auto id = identity_.load(std::memory_order_acquire))
+      destroy_identity(id);
+  }
+
+  /// The slot that remembers the channel's actor; created on first use.
+  std::atomic<chan_identity*>& identity_slot() noexcept {
+    return identity_;
+  }
 
   spinlock& lock() noexcept {
     return lock_;
@@ -97,6 +113,7 @@ protected:
   wait_list recvq_;
   wait_list sendq_;
   runtime* rt_;
+  std::atomic<chan_identity*> identity_{nullptr};
 };
 
 /// The typed half: the ring buffer and the value moves.
