@@ -231,6 +231,9 @@ BOOST_AUTO_TEST_CASE(stuck_next_slot_is_stolen) {
     self->send(helper, ping_atom::value, int64_t{0});
     BOOST_REQUIRE(await(self, [](int64_t) {}));
   }
+  // The reply can arrive before the helper's resume has returned and blocked
+  // its mailbox; give it ample time to do so.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   auto blocker = sys.spawn([&](caf::event_based_actor* self) -> caf::behavior {
     return {
       [=, &released](caf::actor h) {
