@@ -1,0 +1,145 @@
+// wait_group: Go's sync.WaitGroup.
+//
+// Invariants (under mtx_):
+// - count_ >= 0. An add that would make it negative throws and changes
+//   nothing; the supervisor, which cannot throw, records errc::negative_counter
+//   in errors_ instead.
+// - waiters_ is empty whenever count_ == 0: the add that brings the counter to
+//   zero unlinks every waiter, marks it completed and wakes it after the lock
+//   is released. A waiter that arrives at zero never links.
+// - Each goroutine started with go() was counted (count_ + 1) before it was
+//   spawned and is uncounted exactly once: by the supervisor, when the down
+//   message of its actor arrives. link_ holds the supervisor while such a
+//   goroutine is outstanding.
+#include "rotina/wait_group.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "rotina/runtime.hpp"
+
+namespace rotina::detail {
+
+namespace {
+
+error negative_counter_error() {
+  return error{errc::negative_counter, "sync: negative WaitGroup counter"};
+}
+
+} // namespace
+
+void wait_group_state::add_locked(int64_t delta, wake_list& wakes) {
+  if (count_ + delta < 0)
+    throw panic_error{negative_counter_error()};
+  count_ += delta;
+  if (count_ == 0) {
+    while (auto w = waiters_.pop_front()) {
+      w->completed = true;
+      w->ok = true;
+      wakes.add(w);
+    }
+  }
+}
+
+void wait_group_state::add(int64_t delta) {
+  wake_list wakes; // wakes after the lock is released
+  std::lock_guard<std::mutex> guard{mtx_};
+  add_locked(delta, wakes);
+}
+
+int64_t wait_group_state::count() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return count_;
+}
+
+bool wait_group_state::wait_goroutine(waiter* w, std::coroutine_handle<> h,
+                                      cancel_fn fn, void* ctx) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (count_ == 0)
+    return false;
+  w->who = park_current(h, fn, ctx);
+  waiters_.push_back(w);
+  return true;
+}
+
+void wait_group_state::wait_thread() noexcept {
+  thread_parker parker;
+  waiter w;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (count_ == 0)
+      return;
+    w.who = &parker;
+    waiters_.push_back(&w);
+  }
+  parker.wait();
+  // The waker completed `w` under mtx_; taking it once more orders our
+  // return after the waker's last touch of `w`.
+  std::lock_guard<std::mutex> guard{mtx_};
+}
+
+bool wait_group_state::withdraw(waiter* w) noexcept {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (w->list != nullptr)
+    w->list->unlink(w);
+  return w->completed;
+}
+
+std::vector<error> wait_group_state::errors() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return errors_;
+}
+
+caf::actor wait_group_state::go(std::unique_ptr<body_base> b,
+                                go_options opts) {
+  caf::actor sup;
+  runtime* rt;
+  {
+    wake_list wakes;
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (rt_ == nullptr)
+      rt_ = &require_current_runtime(
+        "rotina::wait_group::go on a wait_group without a runtime");
+    rt = rt_;
+    add_locked(1, wakes);
+    sup = link_.acquire(*rt, shared_from_this());
+  }
+  caf::actor g;
+  try {
+    // The no-op hook tells the goroutine that a supervisor reports its
+    // failure (through the down message), so it does not print it.
+    g = spawn_goroutine(rt, std::move(b), std::move(opts),
+                        [](const error&) {});
+  } catch (...) {
+    caf::actor drop;
+    {
+      wake_list wakes;
+      std::lock_guard<std::mutex> guard{mtx_};
+      add_locked(-1, wakes);
+      drop = link_.release();
+    }
+    throw;
+  }
+  supervise(sup, g);
+  return g;
+}
+
+caf::actor wait_group_state::supervisor() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return link_.get();
+}
+
+void wait_group_state::on_down(caf::actor_id who, error outcome, bool) {
+  caf::actor drop; // released after the lock
+  wake_list wakes;
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (outcome)
+    errors_.push_back(outcome.with_origin("goroutine-" + std::to_string(who)));
+  if (count_ == 0)
+    errors_.push_back(negative_counter_error()); // done() called too often
+  else
+    add_locked(-1, wakes);
+  drop = link_.release();
+}
+
+} // namespace rotina::detail
