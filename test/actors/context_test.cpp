@@ -223,14 +223,18 @@ BOOST_AUTO_TEST_CASE(recv_with_a_context_tells_value_closed_and_canceled) {
   (void) ch.try_send(7);
   auto end = test::start(rt, [ch, out, c = ctx]() -> task<> {
     auto r = co_await recv(c, ch);
-    co_await out.send(r.ok() ? "value " + std::to_string(*r) : "no value");
+    // g++ 12 mis-destroys a ?: temporary inside co_await: name it first.
+    std::string what = r.ok() ? "value " + std::to_string(*r) : "no value";
+    co_await out.send(std::move(what));
     auto r2 = co_await recv(c, ch); // parks until canceled
-    co_await out.send(r2.err() == errc::canceled ? "canceled" : "wrong");
+    what = r2.err() == errc::canceled ? "canceled" : "wrong";
+    co_await out.send(std::move(what));
     auto [c2, cancel2] = with_cancel(background());
     auto closed = make_chan<int>();
     closed.close();
     auto r3 = co_await recv(c2, closed);
-    co_await out.send(r3.closed() ? "closed" : "wrong");
+    what = r3.closed() ? "closed" : "wrong";
+    co_await out.send(std::move(what));
     cancel2();
   });
   BOOST_CHECK_EQUAL(*out.recv_blocking(), "value 7");
