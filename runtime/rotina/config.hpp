@@ -159,6 +159,10 @@ public:
   /// Returns every key load() accepts, in documentation order.
   static const std::vector<key_info>& known_keys();
 
+  /// Returns whether [section] has a key `name`, or one close enough to it to
+  /// be a typo (the did-you-mean rule of the error messages).
+  static bool is_key_or_typo(std::string_view section, std::string_view name);
+
 private:
   std::map<std::string, std::string, std::less<>> sources_;
 };

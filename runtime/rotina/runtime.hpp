@@ -28,7 +28,10 @@ public:
   /// - `--config-file=PATH` reads PATH; without it the environment variable
   ///   ROTINA_CONFIG names the file, and without that only defaults apply;
   /// - `--section.key=value` (or `--key=value` for [rotina] keys) overrides
-  ///   the file, validated like file entries;
+  ///   the file, validated like file entries; a section-less `--name[=value]`
+  ///   whose name is neither a [rotina] key nor a near miss of one (e.g.
+  ///   `--latency-ms=100`, `--verbose`) is an application flag and goes to
+  ///   `config().remainder`;
   /// - `--help` prints the known keys and exits with status 0;
   /// - every other argument, and everything after `--`, is left for the
   ///   application in `config().remainder`.
@@ -72,6 +75,14 @@ public:
   /// Returns the current live-work count.
   size_t live_work() const noexcept;
 
+  /// Registers `is_idle`, which tells whether a layer's live work can no
+  /// longer make progress by itself (for goroutines: every live goroutine is
+  /// parked on a channel and no timer is pending, Go's "all goroutines are
+  /// asleep"). shutdown() with policy wait stops waiting once every
+  /// registered check returns true. A check runs on the thread calling
+  /// shutdown() and must be thread-safe.
+  void on_idle_check(std::function<bool()> is_idle);
+
   // -- shutdown ---------------------------------------------------------------
 
   /// Registers `hook` to run when shutdown() cancels work. Hooks run in
@@ -81,8 +92,8 @@ public:
   /// and do not stop the other hooks.
   void on_cancel(std::function<void()> hook);
 
-  /// Shuts the runtime down. With policy wait, blocks until live_work() is 0
-  /// or shutdown_timeout passes; then (or at once with policy cancel) runs
+  /// Shuts the runtime down. With policy wait, blocks until live_work() is 0,
+  /// every idle check reports idle, or shutdown_timeout passes; then (or at once with policy cancel) runs
   /// the cancel hooks. Finally destroys the actor system, which waits for
   /// every actor to terminate. Idempotent and safe to call from several
   /// threads; later calls return once the first has finished. Must not be
@@ -116,6 +127,8 @@ private:
   std::condition_variable work_done_;
 
   std::vector<std::function<void()>> hooks_;
+
+  std::vector<std::function<bool()>> idle_checks_;
 
   bool shutting_down_ = false;
 

@@ -714,6 +714,16 @@ std::string config::source_of(std::string_view key) const {
   return "default";
 }
 
+bool config::is_key_or_typo(std::string_view section, std::string_view name) {
+  if (find_spec(section, name) != nullptr)
+    return true;
+  std::vector<std::string> names;
+  for (auto& x : specs())
+    if (section == x.section)
+      names.emplace_back(x.name);
+  return closest(name, names).has_value();
+}
+
 const std::vector<config::key_info>& config::known_keys() {
   static const std::vector<key_info> result = [] {
     std::vector<key_info> xs;

@@ -7,6 +7,7 @@
 
 #include "rotina/runtime.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -45,6 +46,19 @@ void print_help(const char* program) {
   }
 }
 
+// An argument like --verbose or --latency-ms=100 belongs to the application:
+// no section, and neither a [rotina] key nor a near miss of one (so that a
+// typo such as --listen-prot=1 still fails with a did-you-mean).
+bool is_application_flag(std::string_view arg) {
+  auto body = arg.substr(2);
+  if (body.substr(0, 4) == "caf#")
+    return false;
+  auto key = body.substr(0, body.find('='));
+  if (key.empty() || key.find('.') != std::string_view::npos)
+    return false;
+  return !config::is_key_or_typo("rotina", key);
+}
+
 // Splits argv into options and arguments left for the application. Exits for
 // --help.
 options parse_args(int argc, char** argv,
@@ -71,6 +85,8 @@ options parse_args(int argc, char** argv,
     } else if (arg == "--config-file") {
       throw config_error("command line: expected '--config-file=PATH', got "
                          "'--config-file'");
+    } else if (is_application_flag(arg)) {
+      remainder.emplace_back(arg);
     } else {
       result.overrides.emplace_back(arg);
     }
@@ -170,6 +186,11 @@ size_t runtime::live_work() const noexcept {
 
 // -- shutdown -----------------------------------------------------------------
 
+void runtime::on_idle_check(std::function<bool()> is_idle) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  idle_checks_.push_back(std::move(is_idle));
+}
+
 void runtime::on_cancel(std::function<void()> hook) {
   if (!hook)
     return;
@@ -214,9 +235,26 @@ void runtime::shutdown() {
   if (shut_down_.load())
     return;
   if (config_.on_shutdown == shutdown_policy::wait) {
+    // Wake up every few milliseconds to ask the idle checks: parked work
+    // that nothing can wake any more must not hold shutdown for the whole
+    // timeout.
+    using namespace std::chrono_literals;
+    auto deadline = std::chrono::steady_clock::now()
+                    + config_.shutdown_timeout;
     std::unique_lock<std::mutex> guard{mtx_};
-    work_done_.wait_for(guard, config_.shutdown_timeout,
-                        [this] { return live_work() == 0; });
+    while (live_work() > 0 && std::chrono::steady_clock::now() < deadline) {
+      if (!idle_checks_.empty()) {
+        auto checks = idle_checks_;
+        guard.unlock();
+        bool idle = true;
+        for (auto& check : checks)
+          idle = idle && check();
+        guard.lock();
+        if (idle)
+          break;
+      }
+      work_done_.wait_for(guard, 5ms, [this] { return live_work() == 0; });
+    }
   }
   run_cancel_hooks();
   system_.reset();

@@ -558,13 +558,23 @@ BOOST_AUTO_TEST_CASE(program_reads_ROTINA_CONFIG_when_no_file_is_given) {
 
 BOOST_AUTO_TEST_CASE(program_with_good_config_runs_and_keeps_its_arguments) {
   auto res = run_probe("--config-file=config/cluster-3node/node-b.ini "
-                       "--scheduler.max-threads=2 first -- --second");
+                       "--scheduler.max-threads=2 --latency-ms=100 first "
+                       "--verbose -- --second");
   BOOST_TEST(res.status == 0);
   BOOST_TEST(res.err == "");
   BOOST_TEST(res.out.find("node-name = node-b\n") != std::string::npos);
   BOOST_TEST(res.out.find("scheduler.max-threads = 2\n") != std::string::npos);
-  BOOST_TEST(res.out.find("arg = first\narg = --second\n")
+  BOOST_TEST(res.out.find("arg = --latency-ms=100\narg = first\n"
+                          "arg = --verbose\narg = --second\n")
              != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(program_rejects_near_miss_of_a_rotina_key) {
+  auto res = run_probe("--listen-prot=4301");
+  BOOST_TEST(res.status == 2);
+  BOOST_TEST(res.err
+             == "rotina: command line: unknown key 'rotina.listen-prot' in "
+                "[rotina]; did you mean 'listen-port'?\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
