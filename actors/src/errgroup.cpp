@@ -26,8 +26,12 @@
 //   dropped (orphaned_), or when they exceed the limit; until then they stay
 //   parked (uncounted as live work) so that a burst of go() calls does not
 //   pay a spawn per body.
-// - The first error and the context cancel: first_ is set once; the cancel
-//   function runs outside the lock.
+// - The first error and the context cancel: first_ is set once, and the
+//   context is canceled under mtx_ in the same step, so no worker takes a new
+//   body between the failure and the cancel (errgroup_cancel: at most the
+//   bodies already running pass their ctx check afterwards). Lock order:
+//   errgroup mtx_, then the context node's; a context cancel never calls
+//   back into the group (after-funcs run in their own goroutines).
 #include "rotina/errgroup.hpp"
 
 #include <string>
@@ -236,22 +240,16 @@ errgroup_state::next(worker_rec* rec, std::unique_ptr<group_body>& out,
 }
 
 void errgroup_state::body_done(worker_rec* rec, error outcome) {
-  bool first = false;
-  error err;
   {
     wake_list wakes;
     std::lock_guard<std::mutex> guard{mtx_};
     rec->busy = false;
     --running_;
     --pending_;
-    if (outcome) {
-      first = record_locked(outcome);
-      err = first_;
-    }
+    if (outcome && record_locked(outcome) && has_cancel_)
+      cancel_(first_); // under the lock: no worker starts a body before it
     check_idle_locked(wakes);
   }
-  if (first && has_cancel_)
-    cancel_(err);
 }
 
 bool errgroup_state::record_locked(const error& e) {
@@ -368,7 +366,6 @@ void errgroup_state::on_down(caf::actor_id who, error outcome, bool shutdown) {
   std::deque<std::unique_ptr<group_body>> dropped;
   worker_rec* spare = nullptr;
   bool first = false;
-  error err;
   {
     wake_list wakes;
     std::lock_guard<std::mutex> guard{mtx_};
@@ -400,14 +397,13 @@ void errgroup_state::on_down(caf::actor_id who, error outcome, bool shutdown) {
                  && (limit_ < 0 || workers_ < static_cast<size_t>(limit_))) {
         spare = reserve_worker_locked();
       }
-      err = first_;
+      if (first && has_cancel_)
+        cancel_(first_);
       check_idle_locked(wakes);
     }
     index_.erase(i);
     recs_.erase(rec);
   }
-  if (first && has_cancel_)
-    cancel_(err);
   if (spare != nullptr)
     spawn_worker(spare);
 }
