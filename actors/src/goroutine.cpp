@@ -6,18 +6,30 @@
 //   it for lack of references while it is parked.
 // - The body (callable, arguments, coroutine frame) lives in the actor until
 //   the body finished or the actor exited.
-// - The coroutine runs only inside the actor's handlers: at start, and on a
-//   wake message. Every park (park_current) is matched by exactly one
-//   unpark, which sends exactly one wake message; a sleep or yield sends its
-//   own delayed wake message. So a wake message always finds the coroutine
-//   suspended at resume_point_.
-// - Live-work accounting (runtime::work_started/finished): a goroutine counts
-//   while it is runnable; park_current uncounts it, unpark counts it again
-//   before the wake message is sent; its end uncounts it.
+// - The coroutine runs only on the actor, never concurrently with its
+//   message handlers: at start (make_behavior), on a wake message (sleep,
+//   yield, detached goroutines), or from resume() when wake_pending_ is set.
+// - Every park (park_current) is matched by exactly one unpark; a sleep or
+//   yield by exactly one delayed wake message. So a wake always finds the
+//   coroutine suspended at resume_point_.
+// - Fast wake (unpark of a scheduled goroutine): the waker sets wake_pending_
+//   and then tries to move the mailbox from blocked to empty; whoever wins
+//   that transition (the waker, or the actor re-checking wake_pending_ after
+//   it blocked its mailbox) makes sure the actor runs once more. Both sides
+//   use sequentially consistent operations (store/CAS vs CAS/load), so a wake
+//   is never lost and the actor is never scheduled twice. No CAF message is
+//   built, matched or dispatched for a channel wake.
+// - Live-work accounting: a goroutine counts as live work of its runtime
+//   (runtime::work_started/finished) from spawn until its body finished or it
+//   was killed; a pending timer counts too. Parking touches no shared
+//   counter: the runtime's idle check (goroutine_env::idle) instead scans for
+//   "every live goroutine parked, no timer pending, no wake in between",
+//   Go's "all goroutines are asleep".
 #include "rotina/goroutine.hpp"
 
 #include <cstdio>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -63,14 +75,21 @@ public:
       body_(std::move(body)),
       name_(std::move(name)),
       hook_(std::move(hook)) {
-    // nop
+    env_->add(this);
+  }
+
+  ~goroutine_actor() override {
+    if (body_ != nullptr) {
+      // Never ran (the system shut down first): still uncount it.
+      body_.reset();
+      finish_accounting();
+    }
   }
 
   // -- actor interface --------------------------------------------------------
 
   caf::behavior make_behavior() override {
     keep_alive_ = ctrl();
-    env_->add(this);
     run_first();
     if (body_ == nullptr)
       return {}; // the body finished during its first run
@@ -82,13 +101,12 @@ public:
   void on_exit() override {
     if (body_ != nullptr) {
       // Killed (or the runtime is shutting down) before the body finished.
-      bool counted = !parked_;
-      if (parked_ && cancel_ != nullptr && cancel_(cancel_ctx_))
-        counted = true; // a waker counted us again before we could run
+      if (parked_ && cancel_ != nullptr)
+        (void) cancel_(cancel_ctx_);
       cancel_ = nullptr;
       body_->abandon();
       body_.reset();
-      finish_accounting(counted);
+      finish_accounting();
       report(error{errc::killed, "goroutine killed before its body finished",
                    goroutine_name()});
     }
@@ -98,10 +116,58 @@ public:
   // -- parker interface -------------------------------------------------------
 
   void unpark() noexcept override {
-    env_->rt().work_started();
+    wakes_.fetch_add(1, std::memory_order_relaxed);
+    asleep_.store(false, std::memory_order_release);
     auto ctrl_ptr = ctrl();
-    enqueue(nullptr, caf::make_message_id(), wake_message(), current_eu());
+    if (getf(is_detached_flag)) {
+      // A detached actor runs on its private thread: wake it by message.
+      enqueue(nullptr, caf::make_message_id(), wake_message(), current_eu());
+    } else {
+      wake_pending_.store(true, std::memory_order_seq_cst);
+      if (mailbox().try_unblock()) {
+        // We moved the idle actor out of "blocked": schedule it, holding the
+        // reference the scheduler releases after the run.
+        caf::intrusive_ptr_add_ref(ctrl_ptr);
+        if (auto eu = current_eu())
+          eu->exec_later(this);
+        else
+          home_system().scheduler().enqueue(this);
+      }
+    }
     caf::intrusive_ptr_release(ctrl_ptr);
+  }
+
+  resumable::resume_result resume(caf::execution_unit* eu,
+                                  size_t max_throughput) override {
+    if (getf(is_detached_flag))
+      return caf::event_based_actor::resume(eu, max_throughput);
+    for (size_t round = 0;; ++round) {
+      if (getf(is_initialized_flag)
+          && wake_pending_.exchange(false, std::memory_order_seq_cst)) {
+        if (!activate(eu))
+          return resumable::done;
+        resume_body();
+        if (finalize())
+          return resumable::done;
+      }
+      resumable::resume_result result;
+      // CAF runs make_behavior (our first run) and any real messages.
+      if (getf(is_initialized_flag) && mailbox().try_block())
+        result = resumable::awaiting_message;
+      else
+        result = caf::event_based_actor::resume(eu, max_throughput);
+      if (result != resumable::awaiting_message)
+        return result;
+      // A waker may have set wake_pending_ after we looked but before we
+      // blocked the mailbox: then one of us unblocks it, and only one wins.
+      if (!wake_pending_.load(std::memory_order_seq_cst)
+          || !mailbox().try_unblock())
+        return result;
+      if (round >= max_throughput) {
+        // Let others run; the worker re-queues us and we come back here.
+        return resumable::resume_later;
+      }
+    }
   }
 
   void retain() noexcept override {
@@ -115,7 +181,7 @@ public:
     cancel_ = fn;
     cancel_ctx_ = ctx;
     parked_ = true;
-    env_->rt().work_finished();
+    asleep_.store(true, std::memory_order_release);
     return this;
   }
 
@@ -124,7 +190,17 @@ public:
     resume_point_ = nullptr;
     cancel_ = nullptr;
     parked_ = false;
-    env_->rt().work_started();
+    asleep_.store(false, std::memory_order_release);
+  }
+
+  /// True while parked on a channel with no wake sent (for the idle check).
+  bool asleep() const noexcept {
+    return asleep_.load(std::memory_order_acquire);
+  }
+
+  /// How often this goroutine was woken (for the idle check).
+  uint64_t wakes() const noexcept {
+    return wakes_.load(std::memory_order_relaxed);
   }
 
   /// Suspends at `h` until a delayed wake message arrives (sleep, yield).
@@ -179,17 +255,16 @@ private:
   void finish() {
     auto err = body_->outcome();
     body_.reset();
-    finish_accounting(true);
+    finish_accounting();
     report(err);
     keep_alive_.reset();
     // The exit reason carries the outcome to monitors (supervisors).
     quit(to_caf_error(err));
   }
 
-  void finish_accounting(bool counted) {
+  void finish_accounting() {
     env_->remove(this);
-    if (counted)
-      env_->rt().work_finished();
+    env_->rt().work_finished();
   }
 
   void report(const error& err) {
@@ -213,6 +288,9 @@ private:
   cancel_fn cancel_ = nullptr;
   void* cancel_ctx_ = nullptr;
   bool parked_ = false;
+  std::atomic<bool> asleep_{false};
+  std::atomic<bool> wake_pending_{false};
+  std::atomic<uint64_t> wakes_{0};
 };
 
 // -- goroutine_env ------------------------------------------------------------
@@ -230,7 +308,7 @@ caf::behavior timer_actor(caf::event_based_actor* self,
       if (again.count() >= 0) {
         self->delayed_send(self, again, fire_atom::value, std::move(msg));
       } else if (auto env = wenv.lock()) {
-        env->rt().work_finished();
+        env->timer_done();
       }
     },
   };
@@ -247,6 +325,11 @@ std::shared_ptr<goroutine_env> goroutine_env::of(runtime& rt) {
   auto& env = envs[&rt];
   if (!env) {
     env = std::make_shared<goroutine_env>(rt);
+    std::weak_ptr<goroutine_env> weak = env;
+    rt.on_idle_check([weak] {
+      auto env = weak.lock();
+      return env == nullptr || env->idle();
+    });
     auto rtp = &rt;
     rt.on_cancel([rtp] {
       std::shared_ptr<goroutine_env> env;
@@ -286,10 +369,41 @@ void goroutine_env::schedule(std::shared_ptr<timer_job> job,
     timers = timers_;
   }
   rt_->work_started();
+  timers_pending_.fetch_add(1, std::memory_order_acq_rel);
   if (delay.count() < 0)
     delay = std::chrono::nanoseconds{0};
   caf::delayed_anon_send(timers, delay, fire_atom::value,
                          timer_msg{std::move(job)});
+}
+
+void goroutine_env::timer_done() {
+  timers_pending_.fetch_sub(1, std::memory_order_acq_rel);
+  rt_->work_finished();
+}
+
+uint64_t goroutine_env::asleep_signature() {
+  // Every live goroutine parked and no timer pending: returns the sum of
+  // their wake counts plus one; else 0.
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (timers_pending_.load(std::memory_order_acquire) > 0)
+    return 0;
+  uint64_t sum = 1;
+  for (auto g : live_) {
+    if (!g->asleep())
+      return 0;
+    sum += g->wakes();
+  }
+  return sum;
+}
+
+bool goroutine_env::idle() {
+  // Two scans that both see everything asleep with no wake in between mean
+  // nothing in this runtime can wake anything any more.
+  auto first = asleep_signature();
+  if (first == 0)
+    return false;
+  std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  return asleep_signature() == first;
 }
 
 void goroutine_env::cancel_all() {

@@ -53,6 +53,13 @@ public:
   /// work until the job reports that it is done.
   void schedule(std::shared_ptr<timer_job> job, std::chrono::nanoseconds delay);
 
+  /// Called by the timer actor when a job is done.
+  void timer_done();
+
+  /// True if every live goroutine is parked and no timer is pending, twice in
+  /// a row with no wake in between (see runtime::on_idle_check).
+  bool idle();
+
   /// Kills every live goroutine and the timer actor (runtime shutdown).
   void cancel_all();
 
@@ -62,7 +69,10 @@ private:
   std::mutex mtx_;
   std::unordered_set<goroutine_actor*> live_;
   caf::actor timers_;
+  std::atomic<size_t> timers_pending_{0};
   bool canceled_ = false;
+
+  uint64_t asleep_signature();
 };
 
 } // namespace rotina::detail
