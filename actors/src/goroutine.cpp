@@ -300,16 +300,13 @@ namespace {
 std::mutex envs_mtx;
 std::unordered_map<runtime*, std::shared_ptr<goroutine_env>> envs;
 
-caf::behavior timer_actor(caf::event_based_actor* self,
-                          std::weak_ptr<goroutine_env> wenv) {
+caf::behavior timer_actor(caf::event_based_actor* self) {
   return {
-    [self, wenv](fire_atom, timer_msg& msg) {
+    [self](fire_atom, timer_msg& msg) {
+      // A job settles its own live work (see time.cpp).
       auto again = msg.job->fire();
-      if (again.count() >= 0) {
+      if (again.count() >= 0)
         self->delayed_send(self, again, fire_atom::value, std::move(msg));
-      } else if (auto env = wenv.lock()) {
-        env->timer_done();
-      }
     },
   };
 }
@@ -365,7 +362,7 @@ void goroutine_env::schedule(std::shared_ptr<timer_job> job,
     if (canceled_)
       return;
     if (!timers_)
-      timers_ = sys_->spawn<caf::hidden>(timer_actor, weak_from_this());
+      timers_ = sys_->spawn<caf::hidden>(timer_actor);
     timers = timers_;
   }
   rt_->work_started();

@@ -4,9 +4,9 @@
 // Invariants:
 // - A timer_state is pending until it fires (one-shot) or is stopped; the
 //   transition out of pending happens once (atomic exchange).
-// - A pending timer counts as live work of its runtime; the timer actor
-//   uncounts it when the job reports it is done, whether it fired or was
-//   stopped in between.
+// - A pending timer counts as live work of its runtime (and keeps the
+//   runtime from being idle) until it fired or was stopped, whichever came
+//   first (settle, once).
 #include "rotina/time.hpp"
 
 #include <stdexcept>
@@ -18,39 +18,58 @@ namespace rotina::detail {
 
 class timer_state final : public timer_job {
 public:
-  timer_state(chan<clock::time_point> ch, std::chrono::nanoseconds period)
-    : ch_(std::move(ch)), period_(period) {
+  timer_state(std::weak_ptr<goroutine_env> env, chan<clock::time_point> ch,
+              std::chrono::nanoseconds period)
+    : env_(std::move(env)), ch_(std::move(ch)), period_(period) {
     // nop
   }
 
   std::chrono::nanoseconds fire() override {
-    if (stopped_.load(std::memory_order_acquire))
-      return std::chrono::nanoseconds{-1};
-    auto now = clock::now();
-    // Capacity 1: drop the tick if the last one is unread (Go's rule).
-    (void) ch_.try_send(now);
     if (period_.count() <= 0) {
-      stopped_.store(true, std::memory_order_release);
+      // One-shot: whoever leaves "pending" first, fire() or stop(), wins.
+      if (stopped_.exchange(true, std::memory_order_acq_rel))
+        return std::chrono::nanoseconds{-1};
+      // Capacity 1: drop the tick if the last one is unread (Go's rule).
+      (void) ch_.try_send(clock::now());
+      settle();
       return std::chrono::nanoseconds{-1};
     }
+    if (stopped_.load(std::memory_order_acquire))
+      return std::chrono::nanoseconds{-1};
+    (void) ch_.try_send(clock::now());
     return period_;
   }
 
   bool stop() noexcept {
-    return !stopped_.exchange(true, std::memory_order_acq_rel);
+    if (stopped_.exchange(true, std::memory_order_acq_rel))
+      return false;
+    // The fire still scheduled will find the timer stopped and do nothing:
+    // stop counts as the end of this timer's live work.
+    settle();
+    return true;
   }
 
 private:
+  /// Ends the timer's live work, once.
+  void settle() noexcept {
+    if (!settled_.exchange(true, std::memory_order_acq_rel))
+      if (auto env = env_.lock())
+        env->timer_done();
+  }
+
+  std::weak_ptr<goroutine_env> env_;
   chan<clock::time_point> ch_;
   std::chrono::nanoseconds period_;
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> settled_{false};
 };
 
 std::shared_ptr<timer_state> start_timer(runtime& rt, chan<clock::time_point> ch,
                                          std::chrono::nanoseconds delay,
                                          std::chrono::nanoseconds period) {
-  auto t = std::make_shared<timer_state>(std::move(ch), period);
-  goroutine_env::of(rt)->schedule(t, delay);
+  auto env = goroutine_env::of(rt);
+  auto t = std::make_shared<timer_state>(env, std::move(ch), period);
+  env->schedule(t, delay);
   return t;
 }
 

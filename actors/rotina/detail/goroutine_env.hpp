@@ -26,7 +26,9 @@ public:
   virtual ~timer_job() = default;
 
   /// Runs when the delay passed. Returns the delay until it wants to run
-  /// again, or a negative duration when it is done.
+  /// again, or a negative duration when it is done. A job ends its live work
+  /// itself (goroutine_env::timer_done) when it fired for the last time or
+  /// was stopped.
   virtual std::chrono::nanoseconds fire() = 0;
 };
 
@@ -53,7 +55,7 @@ public:
   /// work until the job reports that it is done.
   void schedule(std::shared_ptr<timer_job> job, std::chrono::nanoseconds delay);
 
-  /// Called by the timer actor when a job is done.
+  /// Ends the live work of one scheduled timer job.
   void timer_done();
 
   /// True if every live goroutine is parked and no timer is pending, twice in

@@ -1,0 +1,276 @@
+// Goroutines: Go's `go` statement, lifetime, failure and shutdown.
+#include "rotina/goroutine.hpp"
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "rotina/select.hpp"
+#include "test_util.hpp"
+
+using namespace rotina;
+using namespace std::chrono_literals;
+namespace utf = boost::unit_test;
+
+namespace {
+
+task<int> add_later(int x, int y) {
+  co_await yield();
+  co_return x + y;
+}
+
+task<int> fails_later() {
+  co_await yield();
+  throw std::runtime_error("helper failed");
+}
+
+// Go's concurrent prime sieve.
+task<> generate(chan<int> ch) {
+  for (int i = 2;; ++i)
+    co_await ch.send(i);
+}
+
+task<> filter(recv_chan<int> in, send_chan<int> out, int prime) {
+  for (;;) {
+    auto i = *co_await in.recv();
+    if (i % prime != 0)
+      co_await out.send(i);
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(goroutine_suite, *utf::timeout(300))
+
+BOOST_AUTO_TEST_CASE(go_copies_the_arguments_when_called) {
+  runtime rt{test::opts()};
+  auto out = make_chan<std::string>(rt, 1);
+  auto gate = make_chan<int>(rt);
+  std::string s = "before";
+  go(rt, [](std::string x, chan<std::string> out, chan<int> gate) -> task<> {
+    co_await gate.recv();
+    co_await out.send(x);
+  }, s, out, gate);
+  s = "after";
+  gate.send_blocking(1);
+  BOOST_CHECK_EQUAL(*out.recv_blocking(), "before");
+}
+
+BOOST_AUTO_TEST_CASE(a_plain_callable_runs_to_completion_on_its_actor) {
+  runtime rt{test::opts()};
+  auto out = make_chan<int>(rt, 1);
+  go(rt, [](chan<int> out, int x) { (void) out.try_send(x * 2); }, out, 21);
+  BOOST_CHECK_EQUAL(*out.recv_blocking(), 42);
+}
+
+BOOST_AUTO_TEST_CASE(an_exception_ends_only_its_goroutine_and_is_reported) {
+  runtime rt{test::opts()};
+  auto err = test::run(rt, []() -> task<> {
+    co_await yield();
+    throw std::runtime_error("boom");
+  });
+  BOOST_CHECK(err == errc::panic);
+  BOOST_CHECK_EQUAL(err.message(), "boom");
+  BOOST_CHECK(err.origin().find("goroutine-") == 0);
+  auto plain = test::run(rt, [] { throw std::logic_error("plain"); });
+  BOOST_CHECK(plain == errc::panic);
+  BOOST_CHECK_EQUAL(plain.message(), "plain");
+  // Others keep going.
+  BOOST_CHECK(!test::run(rt, []() -> task<> { co_await yield(); }));
+}
+
+BOOST_AUTO_TEST_CASE(a_body_may_return_an_error) {
+  runtime rt{test::opts()};
+  auto err = test::run(rt, []() -> task<error> {
+    co_return error{errc::failed, "no luck"};
+  });
+  BOOST_CHECK(err == errc::failed);
+  BOOST_CHECK_EQUAL(err.message(), "no luck");
+  BOOST_CHECK(!test::run(rt, []() -> error { return {}; }));
+}
+
+BOOST_AUTO_TEST_CASE(awaited_helpers_return_values_and_rethrow) {
+  runtime rt{test::opts()};
+  auto err = test::run(rt, []() -> task<error> {
+    auto sum = co_await add_later(20, 22);
+    if (sum != 42)
+      co_return error{errc::failed, "wrong sum"};
+    try {
+      (void) co_await fails_later();
+    } catch (const std::runtime_error& x) {
+      co_return std::string{x.what()} == "helper failed"
+        ? error{}
+        : error{errc::failed, "wrong exception"};
+    }
+    co_return error{errc::failed, "no exception"};
+  });
+  BOOST_CHECK(!err);
+}
+
+BOOST_AUTO_TEST_CASE(a_parked_goroutine_lives_without_references) {
+  runtime rt{test::opts()};
+  auto in = make_chan<std::string>(rt);
+  auto out = make_chan<std::string>(rt, 1);
+  // Nothing keeps a handle to the goroutine; its captures must stay alive
+  // across the suspension (ASan checks the closure).
+  std::string prefix(100, 'p');
+  go(rt, [in, out, prefix]() -> task<> {
+    auto v = co_await in.recv();
+    co_await sleep(1ms);
+    co_await out.send(prefix + *v);
+  });
+  std::this_thread::sleep_for(50ms);
+  in.send_blocking("!");
+  BOOST_CHECK_EQUAL(*out.recv_blocking(), prefix + "!");
+}
+
+BOOST_AUTO_TEST_CASE(go_inside_a_goroutine_uses_its_runtime) {
+  runtime rt{test::opts()};
+  auto out = make_chan<int>(rt, 10);
+  BOOST_CHECK(!test::run(rt, [out]() -> task<> {
+    auto inner = make_chan<int>();
+    for (int i = 0; i < 10; ++i)
+      go([inner, i]() -> task<> { co_await inner.send(i); });
+    int sum = 0;
+    for (int i = 0; i < 10; ++i)
+      sum += *co_await inner.recv();
+    co_await out.send(sum);
+  }));
+  BOOST_CHECK_EQUAL(*out.recv_blocking(), 45);
+  BOOST_CHECK_THROW(go([] {}), std::logic_error); // not in a goroutine
+}
+
+BOOST_AUTO_TEST_CASE(a_blocking_goroutine_does_not_stall_the_scheduler) {
+  runtime rt{test::opts(1)};
+  auto released = make_chan<int>(rt);
+  auto out = make_chan<int>(rt, 1);
+  go_blocking(rt, [released, out] {
+    // Blocks its OS thread, as a C library call would.
+    auto v = released.recv_blocking();
+    (void) out.try_send(*v);
+  });
+  // With one scheduler thread, goroutines still run meanwhile.
+  BOOST_CHECK(!test::run(rt, [released]() -> task<> {
+    co_await released.send(7);
+  }));
+  BOOST_CHECK_EQUAL(*out.recv_blocking(), 7);
+}
+
+BOOST_AUTO_TEST_CASE(a_goroutine_killed_from_outside_reports_killed) {
+  runtime rt{test::opts()};
+  auto ch = make_chan<std::string>(rt);
+  auto done = make_chan<error>(rt, 1);
+  auto g = detail::spawn_goroutine(
+    &rt, detail::make_body([ch]() -> task<> { (void) co_await ch.recv(); }),
+    {}, [done](const error& e) { (void) done.try_send(e); });
+  std::this_thread::sleep_for(30ms);
+  caf::anon_send_exit(g, caf::exit_reason::kill);
+  BOOST_CHECK(*done.recv_blocking() == errc::killed);
+  // Its waiter left the channel: nobody receives any more.
+  BOOST_CHECK(!ch.try_send("x"));
+}
+
+BOOST_AUTO_TEST_CASE(monitors_see_the_outcome_in_the_down_message) {
+  runtime rt{test::opts()};
+  auto g = detail::spawn_goroutine(&rt, detail::make_body([]() -> task<> {
+                                     co_await yield();
+                                     throw std::runtime_error("exit reason");
+                                   }),
+                                   {});
+  caf::scoped_actor self{rt.system()};
+  self->monitor(g);
+  self->receive([&](caf::down_msg& dm) {
+    auto err = from_caf_error(dm.reason);
+    BOOST_CHECK(err == errc::panic);
+    BOOST_CHECK_EQUAL(err.message(), "exit reason");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(one_close_releases_100000_parked_goroutines) {
+  runtime rt{test::opts()};
+  constexpr int n = 100000;
+  auto gate = make_chan<int>(rt);
+  auto exited = std::make_shared<std::atomic<int>>(0);
+  auto all_out = make_chan<int>(rt, 1);
+  for (int i = 0; i < n; ++i)
+    go(rt, [gate, exited, all_out]() -> task<> {
+      auto v = co_await gate.recv();
+      if (!v && exited->fetch_add(1) + 1 == n)
+        (void) all_out.try_send(1);
+    });
+  gate.close();
+  BOOST_CHECK(test::recv_within(rt, all_out, 120s));
+  BOOST_CHECK_EQUAL(exited->load(), n);
+}
+
+BOOST_AUTO_TEST_CASE(spawning_100000_goroutines_from_one_goroutine_finishes) {
+  runtime rt{test::opts()};
+  constexpr int n = 100000;
+  auto count = make_chan<int>(rt, n);
+  BOOST_CHECK(!test::run(rt, [count]() -> task<> {
+    for (int i = 0; i < n; ++i)
+      go([count] { (void) count.try_send(1); });
+    for (int i = 0; i < n; ++i)
+      co_await count.recv();
+  }));
+}
+
+BOOST_AUTO_TEST_CASE(the_prime_sieve_finds_the_first_1000_primes) {
+  runtime rt{test::opts()};
+  auto primes = make_chan<int>(rt, 1000);
+  BOOST_CHECK(!test::run(rt, [primes]() -> task<> {
+    auto ch = make_chan<int>();
+    go(generate, ch);
+    for (int i = 0; i < 1000; ++i) {
+      auto prime = *co_await ch.recv();
+      co_await primes.send(prime);
+      auto next = make_chan<int>();
+      go(filter, ch, next, prime);
+      ch = next;
+    }
+  }));
+  std::vector<int> got;
+  while (auto p = primes.try_recv().value)
+    got.push_back(*p);
+  BOOST_REQUIRE_EQUAL(got.size(), 1000u);
+  BOOST_CHECK_EQUAL(got[0], 2);
+  BOOST_CHECK_EQUAL(got[9], 29);
+  BOOST_CHECK_EQUAL(got[999], 7919);
+  for (size_t i = 0; i < got.size(); ++i)
+    for (int d = 2; d * d <= got[i]; ++d)
+      BOOST_REQUIRE(got[i] % d != 0);
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_with_parked_goroutines_neither_hangs_nor_leaks) {
+  for (auto policy : {"cancel", "wait"}) {
+    auto t0 = std::chrono::steady_clock::now();
+    {
+      runtime rt{test::opts(2, policy)};
+      auto never = make_chan<std::string>(rt);
+      for (int i = 0; i < 10000; ++i)
+        go(rt, [never]() -> task<> { (void) co_await never.recv(); });
+      std::this_thread::sleep_for(20ms);
+    }
+    // "wait" notices that every goroutine is asleep and stops waiting long
+    // before its 10 s timeout.
+    BOOST_CHECK_LT(std::chrono::steady_clock::now() - t0, 8s);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_waits_for_running_goroutines_with_policy_wait) {
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  {
+    runtime rt{test::opts(2, "wait")};
+    go(rt, [finished]() -> task<> {
+      co_await sleep(100ms);
+      *finished = true;
+    });
+  }
+  BOOST_CHECK(*finished);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
