@@ -34,6 +34,9 @@
 //   back into the group (after-funcs run in their own goroutines).
 #include "rotina/errgroup.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <string>
 
 #include "rotina/runtime.hpp"
@@ -298,6 +301,14 @@ bool errgroup_state::wait_goroutine(waiter* w, std::coroutine_handle<> h,
 }
 
 void errgroup_state::wait_thread() noexcept {
+  if (in_goroutine()) {
+    // Blocking a scheduler worker here can deadlock the very goroutines we
+    // wait for: fail loudly instead.
+    std::fputs("rotina: wait() called without co_await inside a goroutine; "
+               "write `co_await g.wait()`\n",
+               stderr);
+    std::abort();
+  }
   thread_parker parker;
   waiter w;
   {

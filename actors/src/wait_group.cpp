@@ -13,6 +13,9 @@
 //   goroutine is outstanding.
 #include "rotina/wait_group.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <stdexcept>
 #include <string>
 
@@ -63,6 +66,14 @@ bool wait_group_state::wait_goroutine(waiter* w, std::coroutine_handle<> h,
 }
 
 void wait_group_state::wait_thread() noexcept {
+  if (in_goroutine()) {
+    // Blocking a scheduler worker here can deadlock the very goroutines we
+    // wait for: fail loudly instead.
+    std::fputs("rotina: wait() called without co_await inside a goroutine; "
+               "write `co_await g.wait()`\n",
+               stderr);
+    std::abort();
+  }
   thread_parker parker;
   waiter w;
   {
