@@ -1,7 +1,8 @@
 # rotina: the two commands of the README.
 #   make demo   install missing packages, Release build (g++), run the demo
 #   make test   install missing packages, then build and test with clang++
-#               and g++ under ASan+UBSan (-Werror), once more in Release, and
+#               and g++ under ASan+UBSan (-Werror), once more in Release (with
+#               the benchmarks, each run once at a tiny size: ctest -L bench), and
 #               build a consumer project against the installed package
 # Build trees live in build/<name>. JOBS=2 by default (2-core machines).
 
@@ -16,7 +17,7 @@ export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR
 
 SANITIZED := -DCMAKE_BUILD_TYPE=Debug -DROTINA_SANITIZE=address,undefined \
              -DROTINA_WERROR=ON
-RELEASE := -DCMAKE_BUILD_TYPE=Release -DROTINA_WERROR=ON
+RELEASE := -DCMAKE_BUILD_TYPE=Release -DROTINA_WERROR=ON -DROTINA_BUILD_BENCH=ON
 
 .PHONY: demo test deps test-clang-asan test-gcc-asan test-release \
         test-consumer clean
