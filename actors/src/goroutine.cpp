@@ -215,6 +215,10 @@ public:
     return *env_;
   }
 
+  bool detached() const noexcept {
+    return getf(is_detached_flag);
+  }
+
   std::string goroutine_name() const {
     if (!name_.empty())
       return name_;
@@ -483,6 +487,10 @@ void unpark_current() noexcept {
 
 bool in_goroutine() noexcept {
   return tl_current != nullptr;
+}
+
+bool on_scheduler_worker() noexcept {
+  return tl_current != nullptr && !tl_current->detached();
 }
 
 void thread_parker::unpark() noexcept {

@@ -66,7 +66,7 @@ bool wait_group_state::wait_goroutine(waiter* w, std::coroutine_handle<> h,
 }
 
 void wait_group_state::wait_thread() noexcept {
-  if (in_goroutine()) {
+  if (on_scheduler_worker()) {
     // Blocking a scheduler worker here can deadlock the very goroutines we
     // wait for: fail loudly instead.
     std::fputs("rotina: wait() called without co_await inside a goroutine; "

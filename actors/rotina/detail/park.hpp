@@ -30,6 +30,11 @@ void unpark_current() noexcept;
 /// True if this thread is running a goroutine.
 bool in_goroutine() noexcept;
 
+/// True if this thread is a scheduler worker running a goroutine, where
+/// blocking the thread would stall other goroutines (false inside a
+/// go_blocking body, which has a thread of its own).
+bool on_scheduler_worker() noexcept;
+
 /// A parker for a plain OS thread (main, or any non-goroutine thread), used by
 /// the `*_blocking` operations. Lives on that thread's stack.
 class thread_parker final : public parker {
