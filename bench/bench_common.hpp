@@ -58,24 +58,82 @@ inline int64_t scaled(int64_t def, double scale, int64_t min = 1) {
   return std::max(n, min);
 }
 
-/// Wall clock and process CPU clock started together.
+/// The control (and acknowledgement) FIFOs of `perf record --control
+/// fifo:CTL,ACK -D -1`, opened by set_perf_control; null when unused.
+struct perf_control {
+  FILE* ctl = nullptr;
+  FILE* ack = nullptr;
+};
+
+inline perf_control& perf_fifos() {
+  static perf_control fifos;
+  return fifos;
+}
+
+/// Opens `spec` = "CTL[,ACK]" so that the timed regions of the workloads
+/// (and nothing else) are profiled. Returns false if a FIFO cannot be opened.
+inline bool set_perf_control(const std::string& spec) {
+  auto comma = spec.find(',');
+  auto& f = perf_fifos();
+  f.ctl = std::fopen(spec.substr(0, comma).c_str(), "w");
+  if (comma != std::string::npos)
+    f.ack = std::fopen(spec.substr(comma + 1).c_str(), "r");
+  return f.ctl != nullptr && (comma == std::string::npos || f.ack != nullptr);
+}
+
+/// Enables or disables perf's events (no-op without --perf-ctl); waits for
+/// perf's acknowledgement when an ACK FIFO was given.
+inline void perf_region(bool enable) {
+  auto& f = perf_fifos();
+  if (f.ctl == nullptr)
+    return;
+  std::fputs(enable ? "enable\n" : "disable\n", f.ctl);
+  std::fflush(f.ctl);
+  if (f.ack != nullptr) {
+    char buf[16];
+    if (std::fgets(buf, sizeof buf, f.ack) == nullptr)
+      f.ack = nullptr;
+  }
+}
+
+/// Wall clock and process CPU clock of one timed region: started by the
+/// constructor, frozen by stop(). A `profiled` region (the one a workload's
+/// ns/op comes from) is also bracketed for perf.
 class stopwatch {
 public:
-  stopwatch() : cpu0_(process_cpu_ns()), t0_(steady::now()) {
-    // nop
+  explicit stopwatch(bool profiled = true) : profiled_(profiled) {
+    if (profiled_)
+      perf_region(true);
+    cpu0_ = process_cpu_ns();
+    t0_ = steady::now();
+  }
+
+  /// Freezes both clocks (idempotent).
+  void stop() {
+    if (stopped_)
+      return;
+    wall_ = ns_between(t0_, steady::now());
+    cpu_ = process_cpu_ns() - cpu0_;
+    stopped_ = true;
+    if (profiled_)
+      perf_region(false);
   }
 
   double wall_ns() const {
-    return ns_between(t0_, steady::now());
+    return stopped_ ? wall_ : ns_between(t0_, steady::now());
   }
 
   double cpu_ns() const {
-    return process_cpu_ns() - cpu0_;
+    return stopped_ ? cpu_ : process_cpu_ns() - cpu0_;
   }
 
 private:
-  double cpu0_;
+  double cpu0_ = 0;
   steady::time_point t0_;
+  double wall_ = 0;
+  double cpu_ = 0;
+  bool stopped_ = false;
+  bool profiled_;
 };
 
 /// One anchor line: `<workload> <ns_per_op> ns/op [key=value ...]`, printed

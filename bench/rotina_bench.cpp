@@ -4,7 +4,13 @@
 // errgroup. Compare with bench/run.
 //
 //   rotina_bench [--bench=NAME[,NAME...]|all|list] [--scale=F] [--cold-only]
+//                [--perf-ctl=CTL_FIFO[,ACK_FIFO]]
 //                [rotina options, default --scheduler.max-threads=2]
+//
+// --perf-ctl profiles only the timed regions: run under
+//   perf record --control fifo:CTL_FIFO,ACK_FIFO -D -1 ...
+// and the program enables perf's events at each region's start and disables
+// them at its end (docs/benchmarks.md, "Profiling").
 //
 // Prints one line per workload, the anchors' format:
 //   <workload> <ns_per_op> ns/op [key=value ...]
@@ -67,6 +73,7 @@ std::pair<double, double> spawn_once(runtime& rt, int64_t n) {
       go([wg] { wg.done(); });
   });
   wg.wait();
+  sw.stop();
   auto result = std::pair{sw.wall_ns(), sw.cpu_ns()};
   if (wg.count() != 0)
     fail("spawn", "wait_group counter %lld after wait",
@@ -106,33 +113,39 @@ park_result park_once(runtime& rt, int64_t n, bool cold) {
   wait_group done{rt};
   started.add(n);
   done.add(n);
-  std::atomic<int64_t> saw_closed{0};
+  // Counts receivers that got a value instead of "closed" (none should): a
+  // counter of the correct outcome would be a contended cache line that the
+  // Go anchor does not have.
+  std::atomic<int64_t> got_value{0};
   if (cold)
     malloc_trim(0);
   auto rss0 = proc_status_bytes("VmRSS");
-  stopwatch sw_spawn;
-  go(rt, [=, &saw_closed]() {
+  stopwatch sw_spawn{false}; // ns/op is the wake phase
+  go(rt, [=, &got_value]() {
     for (int64_t i = 0; i < n; ++i)
-      go([=, &saw_closed]() -> task<> {
+      go([=, &got_value]() -> task<> {
         started.done();
         auto v = co_await ch.recv();
-        if (!v)
-          saw_closed.fetch_add(1, std::memory_order_relaxed);
+        if (v)
+          got_value.fetch_add(1, std::memory_order_relaxed);
         done.done();
       });
   });
   started.wait();
+  sw_spawn.stop();
   park_result r{};
   r.spawn_ns = sw_spawn.wall_ns();
   r.rss_delta = proc_status_bytes("VmRSS") - rss0;
   stopwatch sw_wake;
   ch.close();
   done.wait();
+  sw_wake.stop();
   r.wake_ns = sw_wake.wall_ns();
   r.wake_cpu_ns = sw_wake.cpu_ns();
-  if (saw_closed.load() != n)
-    fail("park", "%lld of %lld receivers saw the close",
-         static_cast<long long>(saw_closed.load()),
+  // done reached zero: all n exited; none may have received a value.
+  if (got_value.load() != 0 || done.count() != 0)
+    fail("park", "%lld of %lld receivers got a value from a closed channel",
+         static_cast<long long>(got_value.load()),
          static_cast<long long>(n));
   return r;
 }
@@ -179,6 +192,7 @@ void bench_pingpong(runtime& rt, const settings& s) {
     wg.done();
   });
   wg.wait();
+  sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();
   if (sum != n * (n - 1) / 2)
@@ -214,6 +228,7 @@ void bench_buffered(runtime& rt, const settings& s) {
     wg.done();
   });
   wg.wait();
+  sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();
   if (sum != n * (n - 1) / 2)
@@ -251,6 +266,7 @@ void bench_fanin(runtime& rt, const settings& s) {
     wg.done();
   });
   wg.wait();
+  sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();
   auto expected = producers * (per * (per - 1) / 2);
@@ -298,6 +314,7 @@ void bench_workerpool(runtime& rt, const settings& s) {
     wg.done();
   });
   wg.wait();
+  sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();
   uint64_t expected = anchor_checksum;
@@ -353,6 +370,7 @@ void bench_sieve(runtime& rt, const settings& s) {
   int64_t last = 0;
   steady::time_point t_end;
   double cpu_end = 0;
+  perf_region(true);
   auto t0 = steady::now();
   auto cpu0 = process_cpu_ns();
   go(rt, [=, &last, &t_end, &cpu_end]() -> task<> {
@@ -380,6 +398,7 @@ void bench_sieve(runtime& rt, const settings& s) {
     }
     t_end = steady::now();
     cpu_end = process_cpu_ns();
+    perf_region(false);
     last = prime;
     while (co_await ch.recv()) {
       // drain the pipeline after the clock stopped
@@ -445,6 +464,7 @@ void bench_select(runtime& rt, const settings& s) {
     wg.done();
   });
   wg.wait();
+  sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();
   if (got != n || sum != 2 * (per * (per - 1) / 2))
@@ -521,6 +541,11 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--cold-only") {
       s.cold_only = true;
+    } else if (a.rfind("--perf-ctl=", 0) == 0) {
+      if (!set_perf_control(std::string{a.substr(11)})) {
+        std::fprintf(stderr, "rotina_bench: cannot open %s\n", argv[i]);
+        return 2;
+      }
     } else {
       threads_given |= a.find("scheduler.max-threads") != std::string_view::npos;
       args.push_back(argv[i]);

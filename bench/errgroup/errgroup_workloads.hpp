@@ -29,6 +29,7 @@ inline void errgroup_workload(runtime& rt, int64_t n) {
       return {};
     });
   error err = g.wait();
+  sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();
   if (err || ran.load() != n)
@@ -60,6 +61,7 @@ inline void errgroup_cancel_workload(runtime& rt, int64_t n) {
       return {};
     });
   error err = g.wait();
+  sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();
   auto r = ran.load();
