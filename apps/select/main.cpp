@@ -23,14 +23,15 @@
 //       fibonacci(c, quit)
 //   }
 //
-// Go by Example, "Timeouts" (times scaled down):
+// Go by Example, "Timeouts" (the first timeout shortened, so that it wins by a
+// wide margin even in a sanitized build on a loaded machine):
 //   c1 := make(chan string, 1)
-//   go func() { time.Sleep(100 * time.Millisecond); c1 <- "result 1" }()
+//   go func() { time.Sleep(time.Second); c1 <- "result 1" }()
 //   select {
 //   case res := <-c1: fmt.Println(res)
 //   case <-time.After(10 * time.Millisecond): fmt.Println("timeout 1")
 //   }
-//   (and again with c2, "result 2" and a 2 s timeout, which the result wins)
+//   (and again with c2, "result 2" and a 5 s timeout, which the result wins)
 //
 // Go by Example, "Non-Blocking Channel Operations":
 //   messages := make(chan string)
@@ -88,7 +89,7 @@ task<> timeouts(int n, std::chrono::milliseconds limit) {
   auto c = make_chan<std::string>(1);
   auto result = "result " + std::to_string(n);
   go([c, result]() -> task<> {
-    co_await sleep(100ms);
+    co_await sleep(1s);
     co_await c.send(result);
   });
   co_await select(
@@ -118,7 +119,7 @@ int main(int argc, char** argv) {
   wg.go([]() -> task<> { // Go's main goroutine
     co_await tour();
     co_await timeouts(1, 10ms);
-    co_await timeouts(2, 2s);
+    co_await timeouts(2, 5s);
     co_await non_blocking();
   });
   wg.wait();
