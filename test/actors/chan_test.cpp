@@ -273,7 +273,7 @@ BOOST_AUTO_TEST_CASE(blocked_senders_are_served_in_arrival_order) {
   auto ch = make_chan<int>(rt);
   for (int i = 0; i < 5; ++i) {
     test::start(rt, [ch, i]() -> task<> { co_await ch.send(i); });
-    std::this_thread::sleep_for(20ms); // let sender i park before i+1
+    test::await_waiting(ch, i + 1, 0); // sender i parked before i+1 starts
   }
   for (int i = 0; i < 5; ++i)
     BOOST_CHECK_EQUAL(*ch.recv_blocking(), i);
@@ -288,7 +288,7 @@ BOOST_AUTO_TEST_CASE(blocked_receivers_are_served_in_arrival_order) {
       auto v = co_await ch.recv();
       co_await order.send(i * 100 + *v);
     });
-    std::this_thread::sleep_for(20ms);
+    test::await_waiting(ch, 0, i + 1);
   }
   for (int i = 0; i < 5; ++i) {
     ch.send_blocking(i);

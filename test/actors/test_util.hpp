@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <boost/test/unit_test.hpp>
@@ -60,6 +61,19 @@ std::optional<T> recv_within(runtime& rt, const chan<T>& ch,
     std::this_thread::sleep_for(std::chrono::microseconds{200});
   }
   (void) rt;
+}
+
+/// Blocks the test thread until `ch` has `senders` waiting senders and
+/// `receivers` waiting receivers (so tests need no timing guesses).
+template <class T>
+void await_waiting(const detail::chan_handle<T>& ch, size_t senders,
+                   size_t receivers) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
+  while (ch.state()->waiting() != std::make_pair(senders, receivers)) {
+    if (std::chrono::steady_clock::now() > deadline)
+      BOOST_FAIL("the expected goroutines never parked");
+    std::this_thread::sleep_for(std::chrono::microseconds{100});
+  }
 }
 
 } // namespace rotina::test

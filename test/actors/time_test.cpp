@@ -17,7 +17,7 @@ BOOST_AUTO_TEST_CASE(sleep_pauses_the_goroutine_at_least_the_duration) {
   auto other_ran = std::make_shared<std::atomic<bool>>(false);
   auto done = test::start(rt, [elapsed]() -> task<> {
     auto t0 = std::chrono::steady_clock::now();
-    co_await sleep(40ms);
+    co_await sleep(300ms);
     *elapsed = std::chrono::steady_clock::now() - t0;
   });
   // With one scheduler thread, another goroutine runs while the first sleeps:
@@ -26,8 +26,8 @@ BOOST_AUTO_TEST_CASE(sleep_pauses_the_goroutine_at_least_the_duration) {
   BOOST_CHECK(done.try_recv().status == recv_status::empty);
   BOOST_CHECK(!*done.recv_blocking());
   BOOST_CHECK(*other_ran);
-  BOOST_CHECK_GE(*elapsed, 40ms);
-  BOOST_CHECK_LT(*elapsed, 2s);
+  BOOST_CHECK_GE(*elapsed, 300ms);
+  BOOST_CHECK_LT(*elapsed, 5s);
 }
 
 BOOST_AUTO_TEST_CASE(after_delivers_the_time_once) {
@@ -73,10 +73,14 @@ BOOST_AUTO_TEST_CASE(a_ticker_ticks_until_stopped) {
 BOOST_AUTO_TEST_CASE(a_slow_receiver_loses_ticks_instead_of_queueing_them) {
   runtime rt{test::opts()};
   ticker tk{rt, 5ms};
-  std::this_thread::sleep_for(60ms); // ~12 ticks, channel holds one
-  BOOST_CHECK(tk.c().try_recv().status == recv_status::received);
-  BOOST_CHECK(tk.c().try_recv().status == recv_status::empty);
+  std::this_thread::sleep_for(60ms); // ~12 ticks, the channel holds one
+  int buffered = 0;
+  while (buffered < 10 && tk.c().try_recv().status == recv_status::received)
+    ++buffered;
   tk.stop();
+  // One tick was kept; at most one more can arrive while we drain.
+  BOOST_CHECK_GE(buffered, 1);
+  BOOST_CHECK_LE(buffered, 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

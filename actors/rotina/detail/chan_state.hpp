@@ -89,6 +89,12 @@ public:
     return closed_;
   }
 
+  /// How many senders and receivers wait now (O(n); for tests and tools).
+  std::pair<size_t, size_t> waiting() noexcept {
+    std::lock_guard<spinlock> guard{lock_};
+    return {sendq_.size(), recvq_.size()};
+  }
+
   /// Unlinks `w` if it is still linked in one of this channel's queues. Call
   /// under lock().
   static void unlink_locked(waiter* w) noexcept {
