@@ -304,9 +304,12 @@ namespace {
 std::mutex envs_mtx;
 std::unordered_map<runtime*, std::shared_ptr<goroutine_env>> envs;
 
-caf::behavior timer_actor(caf::event_based_actor* self) {
+caf::behavior timer_actor(caf::event_based_actor* self,
+                          std::weak_ptr<goroutine_env> env) {
   return {
-    [self](fire_atom, timer_msg& msg) {
+    [self, env](fire_atom, timer_msg& msg) {
+      if (env.expired())
+        return; // the runtime's goroutine layer is gone
       // A job settles its own live work (see time.cpp).
       auto again = msg.job->fire();
       if (again.count() >= 0)
@@ -366,7 +369,7 @@ void goroutine_env::schedule(std::shared_ptr<timer_job> job,
     if (canceled_)
       return;
     if (!timers_)
-      timers_ = sys_->spawn<caf::hidden>(timer_actor);
+      timers_ = sys_->spawn<caf::hidden>(timer_actor, weak_from_this());
     timers = timers_;
   }
   rt_->work_started();
