@@ -1,5 +1,7 @@
 # rotina: the two commands of the README.
-#   make demo   install missing packages, Release build (g++), run the demo
+#   make demo   install missing packages, Release build (g++), run the sample
+#               apps one after another (hello, stock, pipeline, workers,
+#               sieve, select, temperature, errgroup)
 #   make test   install missing packages, then build and test with clang++
 #               and g++ under ASan+UBSan (-Werror), once more in Release (with
 #               the benchmarks, each run once at a tiny size: ctest -L bench), and
@@ -27,10 +29,21 @@ deps:
 
 # -- demo ----------------------------------------------------------------------
 
+DEMO_APPS := hello stock pipeline workers sieve select temperature errgroup
+
 demo: deps
 	$(CMAKE) -S . -B build/release -DCMAKE_CXX_COMPILER=g++ $(RELEASE)
-	$(CMAKE) --build build/release -j$(JOBS) --target hello
-	build/release/apps/hello/hello --config-file=config/default.ini
+	$(CMAKE) --build build/release -j$(JOBS) --target $(DEMO_APPS)
+	@for app in $(DEMO_APPS); do \
+	  case $$app in \
+	    hello) args="--config-file=config/default.ini" ;; \
+	    sieve) args="100" ;; \
+	    errgroup) args="apps/errgroup/testdata" ;; \
+	    *) args="" ;; \
+	  esac; \
+	  echo; echo "== $$app $$args"; \
+	  build/release/apps/$$app/$$app $$args; \
+	done
 
 # -- tests ---------------------------------------------------------------------
 
