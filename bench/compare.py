@@ -13,6 +13,7 @@ GNU time (/usr/bin/time). Writes into --results:
   ratios.dat/.gp    gnuplot input; ratios.png the bar chart of the ratios
   machine.txt       date, CPU, cores, load average at start and end
 Exit status 1 if any rotina run failed (wrong result, crash, timeout).
+--from-raw RAW re-summarizes an earlier run's raw.txt without running.
 """
 
 import argparse
@@ -124,11 +125,59 @@ def median_or_none(xs):
     return statistics.median(xs) if xs else None
 
 
+def parse_raw(path):
+    """Reads a raw.txt written by an earlier run: returns (workloads in order,
+    results, failures, started, load_start, load_end, runs)."""
+    import re
+    head = re.compile(r"# (\w+)(?:@(\w+))? run (\d+): (.*)  exit=(-?\d+) "
+                      r"maxrss=(\d+) cpu_s=([\d.]+) loadavg=(.*)")
+    workloads, results, failures = [], {}, []
+    started, load_start, load_end, runs = None, "?", "?", 0
+    cur = None
+
+    def flush():
+        if cur is None:
+            return
+        w, suite, variant, status, rss, cpu, out = cur
+        line = parse_line(w, "".join(out))
+        if status != 0 or line is None:
+            failures.append((w, suite, variant, status, ""))
+            return
+        ns, kv = line
+        results[w].setdefault((suite, variant), []).append(
+            {"ns": ns, "kv": kv, "rss": rss, "cpu_s": cpu})
+
+    with open(path) as f:
+        first = f.readline().split()
+        started = datetime.datetime.fromisoformat(first[1])
+        load_start = " ".join(first[3:6])
+        for line in f:
+            m = head.match(line)
+            if m:
+                flush()
+                suite, variant, rnd, cmd, status, rss, cpu, _ = m.groups()
+                w = re.search(r"-bench=(\w+)", cmd).group(1)
+                if w not in results:
+                    workloads.append(w)
+                    results[w] = {}
+                runs = max(runs, int(rnd))
+                cur = (w, suite, variant or "", int(status), int(rss),
+                       float(cpu), [])
+            elif line.startswith("# end loadavg"):
+                flush()
+                cur = None
+                load_end = " ".join(line.split()[3:6])
+            elif not line.startswith("#") and cur is not None:
+                cur[6].append(line)
+    flush()
+    return workloads, results, failures, started, load_start, load_end, runs
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rotina", required=True)
-    ap.add_argument("--go", required=True)
-    ap.add_argument("--caf", required=True)
+    ap.add_argument("--rotina", default="")
+    ap.add_argument("--go", default="")
+    ap.add_argument("--caf", default="")
     ap.add_argument("--results", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
@@ -137,7 +186,11 @@ def main():
     ap.add_argument("--scale", default="1.0",
                     help="count multiplier for every suite (1.0: anchor counts)")
     ap.add_argument("--timeout", type=float, default=240)
+    ap.add_argument("--from-raw", metavar="RAW",
+                    help="summarize an earlier run's raw.txt instead of running")
     a = ap.parse_args()
+    if not a.from_raw and not (a.rotina and a.go and a.caf):
+        ap.error("--rotina, --go and --caf are required unless --from-raw")
 
     os.makedirs(a.results, exist_ok=True)
     threads = str(a.threads)
@@ -146,71 +199,75 @@ def main():
         if w not in WORKLOADS:
             sys.exit("compare.py: unknown workload " + w)
 
-    load_start = read_loadavg()
-    started = datetime.datetime.now(datetime.timezone.utc)
+    if a.from_raw:
+        (workloads, results, failures, started, load_start, load_end,
+         a.runs) = parse_raw(a.from_raw)
+    else:
+        load_start = read_loadavg()
+        started = datetime.datetime.now(datetime.timezone.utc)
 
-    def suites(w):
-        """[(suite, variant, cmd, env)] in the order they alternate."""
-        r = ["--bench=" + w, "--scale=" + a.scale,
-             "--scheduler.max-threads=" + threads]
-        if w == "spawn":
-            r.append("--cold-only")  # like caf/run's spawn rows
-        rows = [("rotina", "", [a.rotina] + r, {})]
-        rows.append(("go", "", [a.go, "-bench=" + w, "-procs=" + threads,
-                                "-scale=" + a.scale],
-                     {"GOMAXPROCS": threads}))
-        if w in CAF_BEST:
-            policies = ["stealing", "sharing"] if a.caf_variants == "all" \
-                else [CAF_BEST[w]]
-            for p in policies:
-                c = [a.caf, "--bench=" + w,
-                     "--scheduler.max-threads=" + threads,
-                     "--scheduler.policy=" + p]
-                scale = a.scale
-                if w == "spawn":
-                    c.append("--cold-only")
-                    if p == "stealing":
-                        scale = str(float(a.scale) * 0.02)
-                c.append("--scale=" + scale)
-                rows.append(("caf", p, c, {}))
-        return rows
+        def suites(w):
+            """[(suite, variant, cmd, env)] in the order they alternate."""
+            r = ["--bench=" + w, "--scale=" + a.scale,
+                 "--scheduler.max-threads=" + threads]
+            if w == "spawn":
+                r.append("--cold-only")  # like caf/run's spawn rows
+            rows = [("rotina", "", [a.rotina] + r, {})]
+            rows.append(("go", "", [a.go, "-bench=" + w, "-procs=" + threads,
+                                    "-scale=" + a.scale],
+                         {"GOMAXPROCS": threads}))
+            if w in CAF_BEST:
+                policies = ["stealing", "sharing"] if a.caf_variants == "all" \
+                    else [CAF_BEST[w]]
+                for p in policies:
+                    c = [a.caf, "--bench=" + w,
+                         "--scheduler.max-threads=" + threads,
+                         "--scheduler.policy=" + p]
+                    scale = a.scale
+                    if w == "spawn":
+                        c.append("--cold-only")
+                        if p == "stealing":
+                            scale = str(float(a.scale) * 0.02)
+                    c.append("--scale=" + scale)
+                    rows.append(("caf", p, c, {}))
+            return rows
 
-    raw = open(os.path.join(a.results, "raw.txt"), "w")
-    raw.write("# %s loadavg %s\n" % (started.isoformat(timespec="seconds"),
-                                     load_start))
-    # results[w][(suite, variant)] = list of dicts
-    results = {}
-    failures = []
-    for w in workloads:
-        results[w] = {}
-        rows = suites(w)
-        for rnd in range(a.runs):
-            for suite, variant, cmd, env in rows:
-                status, out, err, rss, cpu = run_once(cmd, env, a.timeout)
-                line = parse_line(w, out)
-                raw.write("# %s%s run %d: %s  exit=%d maxrss=%d cpu_s=%.3f "
-                          "loadavg=%s\n" % (suite, "@" + variant if variant else "",
-                                            rnd + 1, " ".join(cmd), status, rss,
-                                            cpu, read_loadavg()))
-                raw.write(out)
-                for l in err.splitlines():
-                    raw.write("# stderr: " + l + "\n")
-                raw.flush()
-                key = (suite, variant)
-                if status != 0 or line is None:
-                    failures.append((w, suite, variant, status, err.strip()))
-                    print("FAILED: %s %s%s run %d (exit %d): %s" % (
-                        w, suite, "@" + variant if variant else "", rnd + 1,
-                        status, err.strip()[-300:]), file=sys.stderr)
-                    continue
-                ns, kv = line
-                results[w].setdefault(key, []).append(
-                    {"ns": ns, "kv": kv, "rss": rss, "cpu_s": cpu})
-        print("  %-16s done (loadavg %s)" % (w, read_loadavg()),
-              file=sys.stderr)
-    load_end = read_loadavg()
-    raw.write("# end loadavg %s\n" % load_end)
-    raw.close()
+        raw = open(os.path.join(a.results, "raw.txt"), "w")
+        raw.write("# %s loadavg %s\n" % (started.isoformat(timespec="seconds"),
+                                         load_start))
+        # results[w][(suite, variant)] = list of dicts
+        results = {}
+        failures = []
+        for w in workloads:
+            results[w] = {}
+            rows = suites(w)
+            for rnd in range(a.runs):
+                for suite, variant, cmd, env in rows:
+                    status, out, err, rss, cpu = run_once(cmd, env, a.timeout)
+                    line = parse_line(w, out)
+                    raw.write("# %s%s run %d: %s  exit=%d maxrss=%d cpu_s=%.3f "
+                              "loadavg=%s\n" % (suite, "@" + variant if variant else "",
+                                                rnd + 1, " ".join(cmd), status, rss,
+                                                cpu, read_loadavg()))
+                    raw.write(out)
+                    for l in err.splitlines():
+                        raw.write("# stderr: " + l + "\n")
+                    raw.flush()
+                    key = (suite, variant)
+                    if status != 0 or line is None:
+                        failures.append((w, suite, variant, status, err.strip()))
+                        print("FAILED: %s %s%s run %d (exit %d): %s" % (
+                            w, suite, "@" + variant if variant else "", rnd + 1,
+                            status, err.strip()[-300:]), file=sys.stderr)
+                        continue
+                    ns, kv = line
+                    results[w].setdefault(key, []).append(
+                        {"ns": ns, "kv": kv, "rss": rss, "cpu_s": cpu})
+            print("  %-16s done (loadavg %s)" % (w, read_loadavg()),
+                  file=sys.stderr)
+        load_end = read_loadavg()
+        raw.write("# end loadavg %s\n" % load_end)
+        raw.close()
 
     # -- summary ------------------------------------------------------------------
     table = []
@@ -273,8 +330,16 @@ def main():
         note = v + ("" if n == row["n"] else ", n=" + n)
         return "%s (%s)" % (fmt_ns(row["caf"]["ns"]), note)
 
+    def proc_cpu(row, s):
+        # whole-process CPU (GNU time) per op; not for spawn and park, whose
+        # Go processes repeat the workload and whose ns/op is one phase
+        if not s or row["workload"] in MEM_KEYS:
+            return "-"
+        return fmt_ns(s["cpu_s"] * 1e9 / float(s["n"]))
+
     header = ["workload", "op", "n", "rotina ns/op", "Go ns/op", "CAF ns/op",
               "rotina/Go", "rotina/CAF", "rotina cpu ns/op",
+              "process CPU ns/op rotina/Go/CAF",
               "peak RSS MiB rotina/Go/CAF", "mem B/op rotina/Go/CAF"]
     rows = []
     for row in table:
@@ -284,6 +349,8 @@ def main():
             cell(r) if r else "FAIL", cell(g) if g else "FAIL", caf_cell(row),
             fmt_ratio(row["r_go"]), fmt_ratio(row["r_caf"]),
             cell(r, "cpu_ns_per_op"),
+            "%s / %s / %s" % (proc_cpu(row, r), proc_cpu(row, g),
+                              proc_cpu(row, c)),
             "%s / %s / %s" % (mib(r), mib(g), mib(c)),
             ("%s / %s / %s" % (mem(row, r), mem(row, g), mem(row, c)))
             if row["mem_key"] else "-",
@@ -351,8 +418,11 @@ def main():
         f.write("cpu: %s\n" % cpu_model())
         f.write("loadavg at start: %s\n" % load_start)
         f.write("loadavg at end: %s\n" % load_end)
-        f.write("runs: %d, threads: %s, scale: %s, caf variants: %s\n" % (
-            a.runs, threads, a.scale, a.caf_variants))
+        if a.from_raw:
+            f.write("runs: %d, summarized from %s\n" % (a.runs, a.from_raw))
+        else:
+            f.write("runs: %d, threads: %s, scale: %s, caf variants: %s\n" % (
+                a.runs, threads, a.scale, a.caf_variants))
 
     # -- chart ----------------------------------------------------------------------
     dat = os.path.join(a.results, "ratios.dat")
@@ -390,8 +460,8 @@ plot '%s' using 2:xtic(1) title "rotina / Go" lc rgb "#1f77b4", \\
     except (OSError, subprocess.CalledProcessError) as e:
         print("compare.py: gnuplot failed: %s (chart not written)" % e,
               file=sys.stderr)
-    print("results: %s (table.txt, table.md, table.csv, ratios.png, raw.txt, "
-          "machine.txt)" % a.results)
+    print("results: %s (table.txt, table.md, table.csv, ratios.png, %s"
+          "machine.txt)" % (a.results, "" if a.from_raw else "raw.txt, "))
 
     rotina_failed = [f for f in failures if f[1] == "rotina"]
     if failures:
