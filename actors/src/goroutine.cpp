@@ -89,6 +89,11 @@ public:
   // -- actor interface --------------------------------------------------------
 
   caf::behavior make_behavior() override {
+    if (env_->canceled()) {
+      // Spawned while the runtime shuts down: never run.
+      quit(caf::exit_reason::user_shutdown);
+      return {};
+    }
     keep_alive_ = ctrl();
     run_first();
     if (body_ == nullptr)
@@ -294,6 +299,11 @@ private:
   bool parked_ = false;
   std::atomic<bool> asleep_{false};
   std::atomic<bool> wake_pending_{false};
+
+public:
+  // Links in goroutine_env's live registry (guarded by the shard's lock).
+  goroutine_actor* live_prev_ = nullptr;
+  goroutine_actor* live_next_ = nullptr;
   std::atomic<uint64_t> wakes_{0};
 };
 
@@ -352,13 +362,36 @@ std::shared_ptr<goroutine_env> goroutine_env::of(runtime& rt) {
 }
 
 void goroutine_env::add(goroutine_actor* g) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  live_.insert(g);
+  // Spread by actor id: consecutive spawns land on different shards.
+  auto& shard = shards_[g->id() % num_shards];
+  std::lock_guard<spinlock> guard{shard.lock};
+  g->live_prev_ = nullptr;
+  g->live_next_ = shard.head;
+  if (shard.head != nullptr)
+    shard.head->live_prev_ = g;
+  shard.head = g;
 }
 
 void goroutine_env::remove(goroutine_actor* g) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  live_.erase(g);
+  auto& shard = shards_[g->id() % num_shards];
+  std::lock_guard<spinlock> guard{shard.lock};
+  if (g->live_prev_ != nullptr)
+    g->live_prev_->live_next_ = g->live_next_;
+  else
+    shard.head = g->live_next_;
+  if (g->live_next_ != nullptr)
+    g->live_next_->live_prev_ = g->live_prev_;
+  g->live_prev_ = g->live_next_ = nullptr;
+}
+
+template <class F>
+void goroutine_env::for_each_live(F f) {
+  for (auto& shard : shards_) {
+    std::lock_guard<spinlock> guard{shard.lock};
+    for (auto g = shard.head; g != nullptr; g = g->live_next_)
+      if (!f(g))
+        return;
+  }
 }
 
 void goroutine_env::schedule(std::shared_ptr<timer_job> job,
@@ -366,7 +399,7 @@ void goroutine_env::schedule(std::shared_ptr<timer_job> job,
   caf::actor timers;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (canceled_)
+    if (canceled())
       return;
     if (!timers_)
       timers_ = sys_->spawn<caf::hidden>(timer_actor, weak_from_this());
@@ -388,16 +421,16 @@ void goroutine_env::timer_done() {
 uint64_t goroutine_env::asleep_signature() {
   // Every live goroutine parked and no timer pending: returns the sum of
   // their wake counts plus one; else 0.
-  std::lock_guard<std::mutex> guard{mtx_};
   if (timers_pending_.load(std::memory_order_acquire) > 0)
     return 0;
   uint64_t sum = 1;
-  for (auto g : live_) {
-    if (!g->asleep())
-      return 0;
+  bool asleep = true;
+  for_each_live([&](goroutine_actor* g) {
+    asleep = g->asleep();
     sum += g->wakes();
-  }
-  return sum;
+    return asleep;
+  });
+  return asleep ? sum : 0;
 }
 
 bool goroutine_env::idle() {
@@ -412,12 +445,14 @@ bool goroutine_env::idle() {
 
 void goroutine_env::cancel_all() {
   std::vector<caf::actor> victims;
+  // Goroutines added after this store see it when they start and quit.
+  canceled_.store(true, std::memory_order_seq_cst);
+  for_each_live([&](goroutine_actor* g) {
+    victims.emplace_back(caf::actor_cast<caf::actor>(g));
+    return true;
+  });
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    canceled_ = true;
-    victims.reserve(live_.size() + 1);
-    for (auto g : live_)
-      victims.emplace_back(caf::actor_cast<caf::actor>(g));
     if (timers_)
       victims.emplace_back(std::move(timers_));
   }

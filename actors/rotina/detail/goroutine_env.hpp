@@ -7,10 +7,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_set>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+
+#include "rotina/detail/wait_queue.hpp"
 
 namespace rotina {
 class runtime;
@@ -65,14 +66,32 @@ public:
   /// Kills every live goroutine and the timer actor (runtime shutdown).
   void cancel_all();
 
+  /// True once cancel_all ran: goroutines that start later quit at once.
+  bool canceled() const noexcept {
+    return canceled_.load(std::memory_order_seq_cst);
+  }
+
+  /// One shard of the live-goroutine registry: an intrusive list under a
+  /// spinlock. Spawning and ending goroutines spread over the shards, so the
+  /// workers rarely meet on one lock.
+  struct alignas(64) live_shard {
+    spinlock lock;
+    goroutine_actor* head = nullptr;
+  };
+
+  static constexpr size_t num_shards = 16;
+
 private:
+  template <class F>
+  void for_each_live(F f);
+
   runtime* rt_;
   caf::actor_system* sys_;
   std::mutex mtx_;
-  std::unordered_set<goroutine_actor*> live_;
+  live_shard shards_[num_shards];
   caf::actor timers_;
   std::atomic<size_t> timers_pending_{0};
-  bool canceled_ = false;
+  std::atomic<bool> canceled_{false};
 
   uint64_t asleep_signature();
 };
