@@ -1,4 +1,4 @@
-// Correctness of the rotina scheduler policy (runtime/src/scheduler.cpp) on
+// Correctness of the rotina scheduler (runtime/src/scheduler.cpp) on
 // 1, 2 and 4 worker threads. No timing assertions except a generous bound
 // (30 s) on every wait, so a lost wake-up or a starved job fails the test
 // instead of hanging it.
@@ -7,9 +7,12 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -255,10 +258,10 @@ BOOST_AUTO_TEST_CASE(stuck_next_slot_is_stolen) {
 }
 
 // Shutdown while jobs are still queued: actors that keep sending themselves
-// messages (throughput 8, so they are re-queued via resume_job_later) plus a
+// messages (throughput 8, so they come back as resume_later) plus a
 // burst of spawned actors not yet run. The system must stop (the shutdown
 // helper reaches every worker), and every actor must be destroyed
-// (foreach_resumable drains the queues; LSan checks the rest).
+// (stop() drains the queues; LSan checks the rest).
 namespace {
 
 std::atomic<int64_t> live_actors{0};
@@ -317,6 +320,81 @@ BOOST_DATA_TEST_CASE(shutdown_with_pending_jobs, bdata::make({1, 2, 4}),
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     BOOST_TEST(made_actors.load() >= 1000);
   } // ~actor_system: stops the scheduler with non-empty queues
+  BOOST_TEST(live_actors.load() == 0);
+}
+
+// An enqueue that arrives after the workers are gone (a detached actor,
+// running on its own thread, sends to an idle scheduled actor while the
+// actor_system stops the scheduler): the job must not be left in a dead
+// worker's deque holding the target's last scheduler reference. The thread
+// hook lets the sender wait until every worker thread has exited.
+namespace {
+
+std::atomic<int> workers_exited{0};
+
+struct worker_exit_hook : caf::thread_hook {
+  void init(caf::actor_system&) override {
+    // nop
+  }
+  void thread_started() override {
+    // nop
+  }
+  void thread_terminates() override {
+    char name[32] = {};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    if (std::string{name} == "rotina.worker")
+      ++workers_exited;
+  }
+};
+
+class counted : public caf::event_based_actor {
+public:
+  explicit counted(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
+    ++live_actors;
+  }
+
+  ~counted() override {
+    --live_actors;
+  }
+
+  caf::behavior make_behavior() override {
+    return {[](ping_atom) {}};
+  }
+};
+
+} // namespace
+
+BOOST_DATA_TEST_CASE(enqueue_after_scheduler_stop, bdata::make({1, 2}),
+                     threads) {
+  live_actors = 0;
+  workers_exited = 0;
+  std::atomic<bool> sent{false};
+  {
+    config cfg{threads};
+    cfg.add_thread_hook<worker_exit_hook>();
+    caf::actor_system sys{cfg};
+    sys.await_actors_before_shutdown(false);
+    auto target = sys.spawn<counted>();
+    BOOST_TEST(live_actors.load() == 1);
+    sys.spawn<caf::detached>(
+      [&sent, threads](caf::event_based_actor* self, caf::actor to) {
+        self->send(self, ping_atom::value);
+        return caf::behavior{[=, &sent](ping_atom) {
+          auto t0 = std::chrono::steady_clock::now();
+          while (workers_exited.load() < threads
+                 && std::chrono::steady_clock::now() - t0 < kTimeout)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          self->send(to, ping_atom::value); // to an idle actor: enqueue
+          sent = true;
+          self->quit();
+        }};
+      },
+      target);
+    target = nullptr;
+  } // ~actor_system: stops the scheduler, then awaits the detached thread
+  BOOST_TEST(sent.load());
+  BOOST_TEST(workers_exited.load() == threads);
   BOOST_TEST(live_actors.load() == 0);
 }
 

@@ -1,8 +1,9 @@
 // rotina's default CAF scheduler ("rotina" policy).
 //
-// The policy itself lives in runtime/src/scheduler.cpp; see the comment at
-// the top of that file (and docs/scheduler.md) for its invariants and the
-// sleep/wake protocol. This header is all the rest of the runtime needs:
+// The coordinator and worker live in runtime/src/scheduler.cpp; see the
+// comment at the top of that file (and docs/scheduler.md) for the invariants
+// and the sleep/wake protocol. This header is all the rest of the runtime
+// needs:
 //
 //   caf::actor_system_config cfg;
 //   ... parse ...
