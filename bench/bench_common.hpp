@@ -30,8 +30,7 @@ inline double ns_between(steady::time_point t0, steady::time_point t1) {
 inline double process_cpu_ns() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e9
-         + static_cast<double>(ts.tv_nsec);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 
 /// A "VmXXX:   1234 kB" field of /proc/self/status in bytes, or -1.

@@ -60,7 +60,8 @@ double per_op(double total, int64_t n) {
   return total / static_cast<double>(n);
 }
 
-// -- spawn ---------------------------------------------------------------------
+// -- spawn
+// ---------------------------------------------------------------------
 
 /// One goroutine starts n goroutines, each calls wg.done(); main waits.
 /// Returns {wall ns, cpu ns}.
@@ -95,7 +96,8 @@ void bench_spawn(runtime& rt, const settings& s) {
   l.kv("cpu_ns_per_op", per_op(cpu, n)).print();
 }
 
-// -- park ----------------------------------------------------------------------
+// -- park
+// ----------------------------------------------------------------------
 
 struct park_result {
   double spawn_ns;
@@ -145,8 +147,7 @@ park_result park_once(runtime& rt, int64_t n, bool cold) {
   // done reached zero: all n exited; none may have received a value.
   if (got_value.load() != 0 || done.count() != 0)
     fail("park", "%lld of %lld receivers got a value from a closed channel",
-         static_cast<long long>(got_value.load()),
-         static_cast<long long>(n));
+         static_cast<long long>(got_value.load()), static_cast<long long>(n));
   return r;
 }
 
@@ -165,7 +166,8 @@ void bench_park(runtime& rt, const settings& s) {
   l.kv("cpu_ns_per_op", per_op(cold.wake_cpu_ns, n)).print();
 }
 
-// -- pingpong ------------------------------------------------------------------
+// -- pingpong
+// ------------------------------------------------------------------
 
 /// Two goroutines, two unbuffered channels, n round trips.
 void bench_pingpong(runtime& rt, const settings& s) {
@@ -204,7 +206,8 @@ void bench_pingpong(runtime& rt, const settings& s) {
     .print();
 }
 
-// -- buffered ------------------------------------------------------------------
+// -- buffered
+// ------------------------------------------------------------------
 
 /// 1 producer, 1 consumer, capacity 1024, n ints.
 void bench_buffered(runtime& rt, const settings& s) {
@@ -240,7 +243,8 @@ void bench_buffered(runtime& rt, const settings& s) {
     .print();
 }
 
-// -- fanin ---------------------------------------------------------------------
+// -- fanin
+// ---------------------------------------------------------------------
 
 /// 16 producers, 1 consumer, one channel of capacity 1024, n items.
 void bench_fanin(runtime& rt, const settings& s) {
@@ -280,7 +284,8 @@ void bench_fanin(runtime& rt, const settings& s) {
     .print();
 }
 
-// -- workerpool ----------------------------------------------------------------
+// -- workerpool
+// ----------------------------------------------------------------
 
 /// 8 workers read job ids 1..n from a jobs channel (cap 1024), run 1000
 /// xorshift64 iterations per job and send the result to a results channel
@@ -335,7 +340,8 @@ void bench_workerpool(runtime& rt, const settings& s) {
     .print();
 }
 
-// -- sieve ---------------------------------------------------------------------
+// -- sieve
+// ---------------------------------------------------------------------
 
 /// The n-th prime by a sequential sieve of Eratosthenes up to `limit` (0 if
 /// there are fewer primes).
@@ -361,9 +367,9 @@ void bench_sieve(runtime& rt, const settings& s) {
   if (n >= 6) {
     // Rosser: p_n < n (ln n + ln ln n) for n >= 6.
     auto ln_n = std::log(static_cast<double>(n));
-    limit = static_cast<int64_t>(static_cast<double>(n)
-                                 * (ln_n + std::log(ln_n)))
-            + 2;
+    limit
+      = static_cast<int64_t>(static_cast<double>(n) * (ln_n + std::log(ln_n)))
+        + 2;
   }
   wait_group wg{rt};
   wg.add(1);
@@ -423,7 +429,8 @@ void bench_sieve(runtime& rt, const settings& s) {
     .print();
 }
 
-// -- select --------------------------------------------------------------------
+// -- select
+// --------------------------------------------------------------------
 
 /// Two producers each send n/2 ints on its own unbuffered channel and close
 /// it; one consumer selects over both, dropping (nil-ing) a closed channel.
@@ -478,7 +485,8 @@ void bench_select(runtime& rt, const settings& s) {
     .print();
 }
 
-// -- errgroup (bench/errgroup/errgroup_workloads.hpp) --------------------------
+// -- errgroup (bench/errgroup/errgroup_workloads.hpp)
+// --------------------------
 
 void bench_errgroup(runtime& rt, const settings& s) {
   errgroup_workload(rt, scaled(100000, s.scale, 100));
@@ -488,7 +496,8 @@ void bench_errgroup_cancel(runtime& rt, const settings& s) {
   errgroup_cancel_workload(rt, scaled(100000, s.scale, 100));
 }
 
-// -- main ----------------------------------------------------------------------
+// -- main
+// ----------------------------------------------------------------------
 
 struct workload {
   const char* name;
@@ -496,16 +505,11 @@ struct workload {
 };
 
 constexpr workload workloads[] = {
-  {"spawn", bench_spawn},
-  {"park", bench_park},
-  {"pingpong", bench_pingpong},
-  {"buffered", bench_buffered},
-  {"fanin", bench_fanin},
-  {"workerpool", bench_workerpool},
-  {"sieve", bench_sieve},
-  {"select", bench_select},
-  {"errgroup", bench_errgroup},
-  {"errgroup_cancel", bench_errgroup_cancel},
+  {"spawn", bench_spawn},       {"park", bench_park},
+  {"pingpong", bench_pingpong}, {"buffered", bench_buffered},
+  {"fanin", bench_fanin},       {"workerpool", bench_workerpool},
+  {"sieve", bench_sieve},       {"select", bench_select},
+  {"errgroup", bench_errgroup}, {"errgroup_cancel", bench_errgroup_cancel},
 };
 
 bool selected(std::string_view list, std::string_view name) {
@@ -547,7 +551,8 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else {
-      threads_given |= a.find("scheduler.max-threads") != std::string_view::npos;
+      threads_given
+        |= a.find("scheduler.max-threads") != std::string_view::npos;
       args.push_back(argv[i]);
     }
   }
@@ -571,8 +576,7 @@ int main(int argc, char** argv) {
     }
   }
   if (ran == 0) {
-    std::fprintf(stderr, "rotina_bench: no such workload: %s\n",
-                 which.c_str());
+    std::fprintf(stderr, "rotina_bench: no such workload: %s\n", which.c_str());
     return 2;
   }
   return 0;

@@ -41,7 +41,8 @@ void in_goroutine(benchmark::State& state, Body body) {
   wg.wait();
 }
 
-// -- channels ------------------------------------------------------------------
+// -- channels
+// ------------------------------------------------------------------
 
 /// An uncontended `co_await send` then `co_await recv` on a buffered channel
 /// (capacity 1024) in one goroutine: neither ever parks.
@@ -80,7 +81,8 @@ void chan_send_recv_buffered_thread(benchmark::State& state) {
     ++i;
   }
 }
-BENCHMARK(chan_send_recv_buffered_thread)->Name("chan_send_recv_buffered/thread");
+BENCHMARK(chan_send_recv_buffered_thread)
+  ->Name("chan_send_recv_buffered/thread");
 
 /// try_send then try_recv on a buffered channel with room.
 void chan_try_send_try_recv(benchmark::State& state) {
@@ -103,8 +105,8 @@ BENCHMARK(chan_try_send_try_recv);
 
 /// try_recv on an empty channel (buffered: arg 1024; unbuffered: arg 0).
 void chan_try_recv_empty(benchmark::State& state) {
-  auto ch = make_chan<int64_t>(*the_runtime,
-                               static_cast<size_t>(state.range(0)));
+  auto ch
+    = make_chan<int64_t>(*the_runtime, static_cast<size_t>(state.range(0)));
   for (auto _ : state) {
     auto r = ch.try_recv();
     if (r.status != recv_status::empty) {
@@ -116,7 +118,8 @@ void chan_try_recv_empty(benchmark::State& state) {
 }
 BENCHMARK(chan_try_recv_empty)->Arg(0)->Arg(1024);
 
-// -- select --------------------------------------------------------------------
+// -- select
+// --------------------------------------------------------------------
 
 /// A select over 4 buffered channels that all hold a value, plus the
 /// try_send that refills the chosen one (see chan_try_send_try_recv for the
@@ -126,7 +129,7 @@ void select_4_ready(benchmark::State& state) {
     std::vector<chan<int64_t>> chs;
     for (int i = 0; i < 4; ++i) {
       chs.push_back(make_chan<int64_t>(*the_runtime, 1));
-      (void) chs.back().try_send(i);
+      (void)chs.back().try_send(i);
     }
     std::optional<int64_t> v0, v1, v2, v3;
     std::optional<int64_t>* vs[] = {&v0, &v1, &v2, &v3};
@@ -140,7 +143,7 @@ void select_4_ready(benchmark::State& state) {
         break;
       }
       ++hits[k];
-      (void) chs[k].try_send(static_cast<int64_t>(k));
+      (void)chs[k].try_send(static_cast<int64_t>(k));
     }
     // Go picks uniformly among ready cases; every case must have won a share.
     if (st.iterations() >= 1000)
@@ -156,7 +159,8 @@ BENCHMARK(select_4_ready)
   ->UseRealTime()
   ->MeasureProcessCPUTime();
 
-// -- spawn ---------------------------------------------------------------------
+// -- spawn
+// ---------------------------------------------------------------------
 
 /// `go` of one goroutine from a goroutine, which then waits for it on a
 /// buffered channel: spawn + first run + exit + waking the parent.
@@ -165,7 +169,7 @@ void go_and_join(benchmark::State& state) {
     auto ch = make_chan<int64_t>(*the_runtime, 1);
     int64_t i = 0;
     for (auto _ : st) {
-      go([ch, i] { (void) ch.try_send(i); });
+      go([ch, i] { (void)ch.try_send(i); });
       auto v = co_await ch.recv();
       if (!v || *v != i) {
         st.SkipWithError("go_and_join: wrong value");

@@ -61,8 +61,7 @@ caf::actor chan_actor_of(const chan_ptr<T>& st);
 template <class T>
 class send_awaiter {
 public:
-  send_awaiter(chan_state<T>* st, T value)
-    : st_(st), value_(std::move(value)) {
+  send_awaiter(chan_state<T>* st, T value) : st_(st), value_(std::move(value)) {
     // nop
   }
 
@@ -79,16 +78,16 @@ public:
     wake_list wakes;
     std::lock_guard<spinlock> guard{st_->lock()};
     switch (st_->send_locked(value_, wakes)) {
-      case op_status::done:
-        return false;
-      case op_status::closed:
-        closed_ = true;
-        return false;
-      default:
-        w_.who = park_current(h, &cancel, this);
-        w_.slot = &value_;
-        st_->enqueue_send_locked(&w_);
-        return true;
+    case op_status::done:
+      return false;
+    case op_status::closed:
+      closed_ = true;
+      return false;
+    default:
+      w_.who = park_current(h, &cancel, this);
+      w_.slot = &value_;
+      st_->enqueue_send_locked(&w_);
+      return true;
     }
   }
 
@@ -141,16 +140,16 @@ public:
     wake_list wakes;
     std::lock_guard<spinlock> guard{st_->lock()};
     switch (st_->recv_locked(storage_, wakes)) {
-      case op_status::done:
-        has_value_ = true;
-        return false;
-      case op_status::closed:
-        return false;
-      default:
-        w_.who = park_current(h, &cancel, this);
-        w_.slot = storage_;
-        st_->enqueue_recv_locked(&w_);
-        return true;
+    case op_status::done:
+      has_value_ = true;
+      return false;
+    case op_status::closed:
+      return false;
+    default:
+      w_.who = park_current(h, &cancel, this);
+      w_.slot = storage_;
+      st_->enqueue_recv_locked(&w_);
+      return true;
     }
   }
 
@@ -193,14 +192,14 @@ bool send_blocking_impl(chan_state<T>* st, T& value) {
     wake_list wakes;
     std::lock_guard<spinlock> guard{st->lock()};
     switch (st->send_locked(value, wakes)) {
-      case op_status::done:
-        return true;
-      case op_status::closed:
-        return false;
-      default:
-        w.who = &parker;
-        w.slot = &value;
-        st->enqueue_send_locked(&w);
+    case op_status::done:
+      return true;
+    case op_status::closed:
+      return false;
+    default:
+      w.who = &parker;
+      w.slot = &value;
+      st->enqueue_send_locked(&w);
     }
   }
   parker.wait();
@@ -217,15 +216,15 @@ std::optional<T> recv_blocking_impl(chan_state<T>* st) {
     wake_list wakes;
     std::lock_guard<spinlock> guard{st->lock()};
     switch (st->recv_locked(storage, wakes)) {
-      case op_status::done:
-        w.ok = true;
-        break;
-      case op_status::closed:
-        return std::nullopt;
-      default:
-        w.who = &parker;
-        w.slot = storage;
-        st->enqueue_recv_locked(&w);
+    case op_status::done:
+      w.ok = true;
+      break;
+    case op_status::closed:
+      return std::nullopt;
+    default:
+      w.who = &parker;
+      w.slot = storage;
+      st->enqueue_recv_locked(&w);
     }
   }
   if (w.who != nullptr) {
@@ -342,12 +341,12 @@ public:
     detail::wake_list wakes;
     std::lock_guard<detail::spinlock> guard{this->st_->lock()};
     switch (this->st_->send_locked(value, wakes)) {
-      case detail::op_status::done:
-        return true;
-      case detail::op_status::closed:
-        detail::throw_panic(errc::send_on_closed);
-      default:
-        return false;
+    case detail::op_status::done:
+      return true;
+    case detail::op_status::closed:
+      detail::throw_panic(errc::send_on_closed);
+    default:
+      return false;
     }
   }
 

@@ -64,8 +64,7 @@ public:
   /// Go's context.Background(): never canceled, no deadline, no values.
   context() noexcept = default;
 
-  explicit context(detail::context_ptr node) noexcept
-    : node_(std::move(node)) {
+  explicit context(detail::context_ptr node) noexcept : node_(std::move(node)) {
     // nop
   }
 
@@ -186,8 +185,7 @@ std::pair<context, cancel_func> with_timeout(const context& parent,
 /// with_value is Go's context.WithValue: a child of `parent` that carries
 /// `value` under `key` and shares the parent's cancellation and deadline.
 template <class V, class U>
-context with_value(const context& parent, const context_key<V>& key,
-                   U&& value);
+context with_value(const context& parent, const context_key<V>& key, U&& value);
 
 /// cause is Go's context.Cause: the cause given to the cancel_cause_func
 /// that canceled the context (or one of its ancestors), else err(); empty
@@ -200,7 +198,8 @@ class after_func_stop {
 public:
   after_func_stop() noexcept = default;
 
-  after_func_stop(std::weak_ptr<detail::context_node> node, uint64_t id) noexcept
+  after_func_stop(std::weak_ptr<detail::context_node> node,
+                  uint64_t id) noexcept
     : node_(std::move(node)), id_(id) {
     // nop
   }
@@ -274,8 +273,8 @@ template <class T>
 class ctx_recv_awaiter {
 public:
   ctx_recv_awaiter(context ctx, const chan_handle<T>& ch)
-    : ctx_(std::move(ctx)),
-      sel_(rotina::recv_case(ch, value_), rotina::recv_case(ctx_.done(), done_)) {
+    : ctx_(std::move(ctx)), sel_(rotina::recv_case(ch, value_),
+                                 rotina::recv_case(ctx_.done(), done_)) {
     // nop
   }
 
@@ -316,9 +315,8 @@ template <class T>
 class ctx_send_awaiter {
 public:
   ctx_send_awaiter(context ctx, const chan_handle<T>& ch, T value)
-    : ctx_(std::move(ctx)),
-      sel_(rotina::send_case(ch, std::move(value)),
-           rotina::recv_case(ctx_.done(), done_)) {
+    : ctx_(std::move(ctx)), sel_(rotina::send_case(ch, std::move(value)),
+                                 rotina::recv_case(ctx_.done(), done_)) {
     // nop
   }
 

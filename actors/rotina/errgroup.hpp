@@ -39,8 +39,8 @@ public:
   /// Starts the body. A coroutine body gets `cont` as its continuation and
   /// its handle is returned (resume it; it resumes `cont` when done). A plain
   /// callable runs to completion here and null is returned.
-  virtual std::coroutine_handle<> start(std::coroutine_handle<> cont) noexcept
-    = 0;
+  virtual std::coroutine_handle<>
+  start(std::coroutine_handle<> cont) noexcept = 0;
 
   /// The outcome once finished: empty, the returned error, or an escaped
   /// exception as errc::panic with its message.
@@ -54,12 +54,12 @@ public:
 
   static constexpr bool is_coroutine = is_task<result_type>::value;
 
-  static_assert(std::is_same_v<result_type, void>
-                  || std::is_same_v<result_type, error>
-                  || std::is_same_v<result_type, task<>>
-                  || std::is_same_v<result_type, task<error>>,
-                "an errgroup body must return rotina::task<rotina::error>, "
-                "rotina::task<>, rotina::error or void");
+  static_assert(
+    std::is_same_v<
+      result_type,
+      void> || std::is_same_v<result_type, error> || std::is_same_v<result_type, task<>> || std::is_same_v<result_type, task<error>>,
+    "an errgroup body must return rotina::task<rotina::error>, "
+    "rotina::task<>, rotina::error or void");
 
   template <class G, class... Xs>
   explicit group_body_impl(G&& f, Xs&&... xs)
@@ -67,7 +67,8 @@ public:
     // nop
   }
 
-  std::coroutine_handle<> start(std::coroutine_handle<> cont) noexcept override {
+  std::coroutine_handle<>
+  start(std::coroutine_handle<> cont) noexcept override {
     try {
       if constexpr (is_coroutine) {
         task_ = std::apply(f_, args_);
@@ -377,8 +378,8 @@ public:
   /// caller of Go instead); at most `limit` bodies run at once either way.
   template <class F, class... Args>
   void go(F&& f, Args&&... args) const {
-    st()->go(detail::make_group_body(std::forward<F>(f),
-                                     std::forward<Args>(args)...));
+    st()->go(
+      detail::make_group_body(std::forward<F>(f), std::forward<Args>(args)...));
   }
 
   /// try_go is Go's Group.TryGo(f): starts the body only if a slot is free

@@ -56,12 +56,12 @@ public:
 
   static constexpr bool is_coroutine = is_task<result_type>::value;
 
-  static_assert(std::is_same_v<result_type, void>
-                  || std::is_same_v<result_type, error>
-                  || std::is_same_v<result_type, task<>>
-                  || std::is_same_v<result_type, task<error>>,
-                "a goroutine body must return void, rotina::error, "
-                "rotina::task<> or rotina::task<rotina::error>");
+  static_assert(
+    std::is_same_v<
+      result_type,
+      void> || std::is_same_v<result_type, error> || std::is_same_v<result_type, task<>> || std::is_same_v<result_type, task<error>>,
+    "a goroutine body must return void, rotina::error, "
+    "rotina::task<> or rotina::task<rotina::error>");
 
   template <class G, class... Xs>
   explicit body(G&& f, Xs&&... xs)
@@ -164,10 +164,9 @@ std::unique_ptr<body_base> make_body(F&& f, Args&&... args) {
 /// one, printed to stderr with the goroutine's name.
 template <class F, class... Args>
 void go(runtime& rt, F&& f, Args&&... args) {
-  detail::spawn_goroutine(&rt,
-                          detail::make_body(std::forward<F>(f),
-                                            std::forward<Args>(args)...),
-                          {});
+  detail::spawn_goroutine(
+    &rt, detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
+    {});
 }
 
 /// go from inside a goroutine: starts the new goroutine in the caller's
@@ -186,10 +185,9 @@ template <class F, class... Args>
 void go_blocking(runtime& rt, F&& f, Args&&... args) {
   detail::go_options opts;
   opts.blocking = true;
-  detail::spawn_goroutine(&rt,
-                          detail::make_body(std::forward<F>(f),
-                                            std::forward<Args>(args)...),
-                          std::move(opts));
+  detail::spawn_goroutine(
+    &rt, detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
+    std::move(opts));
 }
 
 /// go_named is `go` with a name for error reports and logs.
@@ -197,10 +195,9 @@ template <class F, class... Args>
 void go_named(runtime& rt, std::string name, F&& f, Args&&... args) {
   detail::go_options opts;
   opts.name = std::move(name);
-  detail::spawn_goroutine(&rt,
-                          detail::make_body(std::forward<F>(f),
-                                            std::forward<Args>(args)...),
-                          std::move(opts));
+  detail::spawn_goroutine(
+    &rt, detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
+    std::move(opts));
 }
 
 /// The awaitable of `yield()` and `sleep()`. Holds only trivially destructible
@@ -237,8 +234,7 @@ inline pause_awaiter yield() noexcept {
 /// the worker thread.
 template <class Rep, class Period>
 pause_awaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
-  return pause_awaiter{
-    std::chrono::duration_cast<std::chrono::nanoseconds>(d)};
+  return pause_awaiter{std::chrono::duration_cast<std::chrono::nanoseconds>(d)};
 }
 
 } // namespace rotina

@@ -101,8 +101,7 @@ public:
     // nop
   }
 
-  recv_case(recv_case&& other) noexcept(
-    std::is_nothrow_move_constructible_v<H>)
+  recv_case(recv_case&& other) noexcept(std::is_nothrow_move_constructible_v<H>)
     : st_(std::move(other.st_)), h_(std::move(other.h_)) {
     // Moved before the select runs: no value, no linked waiter yet.
   }
@@ -291,16 +290,16 @@ int32_t select_begin(select_case_base** cases, int32_t n, select_state* sel,
     if (cases[i]->core() == nullptr)
       continue; // nil channel: never ready
     switch (cases[i]->try_locked(wakes)) {
-      case op_status::done:
-        chosen = i;
-        break;
-      case op_status::closed:
-        // A receive from a closed channel is ready; a send panics, which the
-        // case reports when its handler runs.
-        chosen = i;
-        break;
-      default:
-        break;
+    case op_status::done:
+      chosen = i;
+      break;
+    case op_status::closed:
+      // A receive from a closed channel is ready; a send panics, which the
+      // case reports when its handler runs.
+      chosen = i;
+      break;
+    default:
+      break;
     }
   }
   if (chosen < 0 && dflt >= 0)
@@ -437,12 +436,11 @@ detail::default_case<std::decay_t<H>> default_case(H&& handler = {}) {
 /// capture by reference or name the lambda first (docs/design.md).
 template <class... Cases>
 detail::select_awaiter<std::decay_t<Cases>...> select(Cases&&... cases) {
-  static_assert((std::is_base_of_v<detail::select_case_base,
-                                   std::decay_t<Cases>> && ...),
-                "select takes recv_case, send_case, timeout_case and "
-                "default_case arguments");
-  return detail::select_awaiter<std::decay_t<Cases>...>{
-    std::move(cases)...};
+  static_assert(
+    (std::is_base_of_v<detail::select_case_base, std::decay_t<Cases>> && ...),
+    "select takes recv_case, send_case, timeout_case and "
+    "default_case arguments");
+  return detail::select_awaiter<std::decay_t<Cases>...>{std::move(cases)...};
 }
 
 } // namespace rotina

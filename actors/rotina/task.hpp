@@ -160,8 +160,8 @@ public:
 
   // -- awaiting ---------------------------------------------------------------
 
-  /// Awaiter for `co_await some_task()`. Holds only a handle, so it is trivially
-  /// destructible (safe as a temporary on g++ 12).
+  /// Awaiter for `co_await some_task()`. Holds only a handle, so it is
+  /// trivially destructible (safe as a temporary on g++ 12).
   class awaiter {
   public:
     explicit awaiter(handle_type h) noexcept : h_(h) {
@@ -201,7 +201,8 @@ task<T> task_promise<T>::get_return_object() noexcept {
 }
 
 inline task<void> task_promise<void>::get_return_object() noexcept {
-  return task<void>{std::coroutine_handle<task_promise<void>>::from_promise(*this)};
+  return task<void>{
+    std::coroutine_handle<task_promise<void>>::from_promise(*this)};
 }
 
 template <class T>

@@ -23,7 +23,8 @@ class timer_state;
 
 /// Starts a one-shot (period 0) or periodic timer that sends the time on `ch`
 /// (capacity 1; a tick is dropped while the previous one is unread, as in Go).
-std::shared_ptr<timer_state> start_timer(runtime& rt, chan<clock::time_point> ch,
+std::shared_ptr<timer_state> start_timer(runtime& rt,
+                                         chan<clock::time_point> ch,
                                          std::chrono::nanoseconds delay,
                                          std::chrono::nanoseconds period);
 

@@ -187,9 +187,8 @@ public:
   /// it); Go's f must not panic, ours may throw.
   template <class F, class... Args>
   caf::actor go(F&& f, Args&&... args) const {
-    return st_->go(detail::make_body(std::forward<F>(f),
-                                     std::forward<Args>(args)...),
-                   {});
+    return st_->go(
+      detail::make_body(std::forward<F>(f), std::forward<Args>(args)...), {});
   }
 
   // -- properties -------------------------------------------------------------

@@ -205,8 +205,8 @@ runtime& require_runtime(const context& parent, const char* what) {
 }
 
 context_ptr make_cancelable(const context& parent) {
-  auto node = std::make_shared<context_node>(parent.node(), runtime_of(parent),
-                                             true);
+  auto node
+    = std::make_shared<context_node>(parent.node(), runtime_of(parent), true);
   node->attach();
   return node;
 }
@@ -215,8 +215,8 @@ context_ptr make_cancelable(const context& parent) {
 
 context with_value_impl(const context& parent, const void* key,
                         std::shared_ptr<const void> value) {
-  auto node = std::make_shared<context_node>(parent.node(), runtime_of(parent),
-                                             false);
+  auto node
+    = std::make_shared<context_node>(parent.node(), runtime_of(parent), false);
   node->key = key;
   node->value = std::move(value);
   return context{std::move(node)};

@@ -148,8 +148,9 @@ void errgroup_state::spawn_worker(worker_rec* rec) {
     std::lock_guard<std::mutex> guard{mtx_};
     sup = link_.acquire(*rt_, shared_from_this());
   }
-  auto g = spawn_goroutine(rt_, make_body(&worker_loop, shared_from_this(), rec),
-                           {}, [](const error&) {});
+  auto g
+    = spawn_goroutine(rt_, make_body(&worker_loop, shared_from_this(), rec), {},
+                      [](const error&) {});
   {
     std::lock_guard<std::mutex> guard{mtx_};
     rec->id = g.id();
@@ -176,8 +177,7 @@ bool errgroup_state::submit(std::unique_ptr<group_body>& b, bool only_if_free) {
   {
     wake_list wakes;
     std::lock_guard<std::mutex> guard{mtx_};
-    if (only_if_free && limit_ >= 0
-        && pending_ >= static_cast<size_t>(limit_))
+    if (only_if_free && limit_ >= 0 && pending_ >= static_cast<size_t>(limit_))
       return false;
     queue_.emplace_back(std::move(b));
     ++pending_;
@@ -228,10 +228,10 @@ errgroup_state::next_locked(worker_rec* rec, std::unique_ptr<group_body>& out) {
   return step::retry; // the caller parks
 }
 
-errgroup_state::step
-errgroup_state::next(worker_rec* rec, std::unique_ptr<group_body>& out,
-                     waiter* w, std::coroutine_handle<> h, cancel_fn fn,
-                     void* ctx) {
+errgroup_state::step errgroup_state::next(worker_rec* rec,
+                                          std::unique_ptr<group_body>& out,
+                                          waiter* w, std::coroutine_handle<> h,
+                                          cancel_fn fn, void* ctx) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto s = next_locked(rec, out);
   if (s == step::retry) {
@@ -393,8 +393,8 @@ void errgroup_state::on_down(caf::actor_id who, error outcome, bool shutdown) {
       if (rec->busy) {
         --running_;
         --pending_;
-        first = record_locked(outcome.with_origin("errgroup worker "
-                                                  + std::to_string(who)));
+        first = record_locked(
+          outcome.with_origin("errgroup worker " + std::to_string(who)));
       }
       if (shutdown) {
         // The runtime is going away: queued bodies will never run.
@@ -432,10 +432,9 @@ errgroup::errgroup(runtime* rt)
 std::pair<errgroup, context> errgroup::with_context(runtime& rt,
                                                     const context& parent) {
   errgroup g{rt};
-  auto [ctx, cancel] = with_cancel_cause(parent.rt() == nullptr
-                                             && parent.node() == nullptr
-                                           ? background(rt)
-                                           : parent);
+  auto [ctx, cancel] = with_cancel_cause(
+    parent.rt() == nullptr && parent.node() == nullptr ? background(rt)
+                                                       : parent);
   g.st()->set_cancel(std::move(cancel));
   return {std::move(g), std::move(ctx)};
 }

@@ -70,11 +70,8 @@ public:
   goroutine_actor(caf::actor_config& cfg, std::shared_ptr<goroutine_env> env,
                   std::unique_ptr<body_base> body, std::string name,
                   exit_hook hook)
-    : caf::event_based_actor(cfg),
-      env_(std::move(env)),
-      body_(std::move(body)),
-      name_(std::move(name)),
-      hook_(std::move(hook)) {
+    : caf::event_based_actor(cfg), env_(std::move(env)), body_(std::move(body)),
+      name_(std::move(name)), hook_(std::move(hook)) {
     env_->add(this);
   }
 
@@ -107,7 +104,7 @@ public:
     if (body_ != nullptr) {
       // Killed (or the runtime is shutting down) before the body finished.
       if (parked_ && cancel_ != nullptr)
-        (void) cancel_(cancel_ctx_);
+        (void)cancel_(cancel_ctx_);
       cancel_ = nullptr;
       body_->abandon();
       body_.reset();
@@ -487,9 +484,8 @@ caf::actor spawn_goroutine(runtime* rt, std::unique_ptr<body_base> b,
     if (opts.blocking)
       return tl_current->spawn<goroutine_actor, caf::detached>(
         std::move(env), std::move(b), std::move(opts.name), std::move(on_exit));
-    return tl_current->spawn<goroutine_actor>(std::move(env), std::move(b),
-                                              std::move(opts.name),
-                                              std::move(on_exit));
+    return tl_current->spawn<goroutine_actor>(
+      std::move(env), std::move(b), std::move(opts.name), std::move(on_exit));
   }
   auto& sys = rt->system();
   if (opts.blocking)

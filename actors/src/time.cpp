@@ -30,13 +30,13 @@ public:
       if (stopped_.exchange(true, std::memory_order_acq_rel))
         return std::chrono::nanoseconds{-1};
       // Capacity 1: drop the tick if the last one is unread (Go's rule).
-      (void) ch_.try_send(clock::now());
+      (void)ch_.try_send(clock::now());
       settle();
       return std::chrono::nanoseconds{-1};
     }
     if (stopped_.load(std::memory_order_acquire))
       return std::chrono::nanoseconds{-1};
-    (void) ch_.try_send(clock::now());
+    (void)ch_.try_send(clock::now());
     return period_;
   }
 
@@ -64,7 +64,8 @@ private:
   std::atomic<bool> settled_{false};
 };
 
-std::shared_ptr<timer_state> start_timer(runtime& rt, chan<clock::time_point> ch,
+std::shared_ptr<timer_state> start_timer(runtime& rt,
+                                         chan<clock::time_point> ch,
                                          std::chrono::nanoseconds delay,
                                          std::chrono::nanoseconds period) {
   auto env = goroutine_env::of(rt);

@@ -101,8 +101,7 @@ std::vector<error> wait_group_state::errors() {
   return errors_;
 }
 
-caf::actor wait_group_state::go(std::unique_ptr<body_base> b,
-                                go_options opts) {
+caf::actor wait_group_state::go(std::unique_ptr<body_base> b, go_options opts) {
   caf::actor sup;
   runtime* rt;
   {
@@ -119,8 +118,7 @@ caf::actor wait_group_state::go(std::unique_ptr<body_base> b,
   try {
     // The no-op hook tells the goroutine that a supervisor reports its
     // failure (through the down message), so it does not print it.
-    g = spawn_goroutine(rt, std::move(b), std::move(opts),
-                        [](const error&) {});
+    g = spawn_goroutine(rt, std::move(b), std::move(opts), [](const error&) {});
   } catch (...) {
     caf::actor drop;
     {

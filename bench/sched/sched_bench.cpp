@@ -125,8 +125,8 @@ int64_t scaled(int64_t n, double f) {
 template <class... Fs>
 bool wait_for(caf::scoped_actor& self, int64_t secs, Fs... fs) {
   bool ok = true;
-  self->receive(fs..., caf::after(std::chrono::seconds(secs)) >>
-                         [&] { ok = false; });
+  self->receive(
+    fs..., caf::after(std::chrono::seconds(secs)) >> [&] { ok = false; });
   return ok;
 }
 
@@ -169,12 +169,13 @@ void run_spawn(caf::actor_system& sys, const config& cfg) {
   }
   out_line l{"spawn", ns_between(t0, clk::now()), double(n)};
   l.cpu(cpu0).kv("n", n).kv("peak_rss_bytes_per_op",
-                  double(status_bytes("VmHWM") - hwm0) / double(n));
+                            double(status_bytes("VmHWM") - hwm0) / double(n));
   l.stats(sys);
   l.print();
 }
 
-// -- pingpong: two actors, n round trips of an int64 ---------------------------
+// -- pingpong: two actors, n round trips of an int64
+// ---------------------------
 
 caf::behavior ponger(caf::event_based_actor* self) {
   return {
@@ -216,7 +217,8 @@ void run_pingpong(caf::actor_system& sys, const config& cfg) {
   l.print();
 }
 
-// -- fanin: 16 producers -> 1 consumer, credit window 64, ack every 32 ---------
+// -- fanin: 16 producers -> 1 consumer, credit window 64, ack every 32
+// ---------
 
 struct producer_state {
   caf::actor to;
@@ -294,7 +296,8 @@ void run_fanin(caf::actor_system& sys, const config& cfg) {
   l.print();
 }
 
-// -- workerpool: 8 workers, <= 1024 jobs outstanding, 1000 xorshift rounds ------
+// -- workerpool: 8 workers, <= 1024 jobs outstanding, 1000 xorshift rounds
+// ------
 
 uint64_t mix(uint64_t x) {
   for (int i = 0; i < 1000; ++i) {
@@ -359,7 +362,8 @@ void run_workerpool(caf::actor_system& sys, const config& cfg) {
   l.print();
 }
 
-// -- park: main spawns n waiting actors, then wakes each once from main ----------
+// -- park: main spawns n waiting actors, then wakes each once from main
+// ----------
 
 struct park_state {
   int64_t got = 0;
@@ -413,15 +417,16 @@ void run_park(caf::actor_system& sys, const config& cfg) {
   }
   hs.clear();
   out_line l{"park", ns_between(t2, t3), double(n)};
-  l.cpu(cpu2).kv("n", n)
+  l.cpu(cpu2)
+    .kv("n", n)
     .kv("rss_bytes_per_op", double(rss1 - rss0) / double(n))
     .kv("spawn_ns_per_op", ns_between(t0, t1) / double(n));
   l.stats(sys);
   l.print();
 }
 
-// -- extlat: main thread -> idle actor -> main, workers idle before each send ----
-// ns/op = median round trip from the main thread (a scoped_actor) to an
+// -- extlat: main thread -> idle actor -> main, workers idle before each send
+// ---- ns/op = median round trip from the main thread (a scoped_actor) to an
 // event-based actor whose workers had `ext-gap-us` to go idle; p90 too.
 
 void run_extlat(caf::actor_system& sys, const config& cfg) {
@@ -460,9 +465,9 @@ struct entry {
 };
 
 const entry all_benches[] = {
-  {"spawn", run_spawn},          {"pingpong", run_pingpong},
-  {"fanin", run_fanin},          {"workerpool", run_workerpool},
-  {"park", run_park},            {"extlat", run_extlat},
+  {"spawn", run_spawn}, {"pingpong", run_pingpong},
+  {"fanin", run_fanin}, {"workerpool", run_workerpool},
+  {"park", run_park},   {"extlat", run_extlat},
 };
 
 bool selected(const std::string& list, const std::string& name) {

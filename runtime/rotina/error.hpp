@@ -46,8 +46,8 @@ enum class errc : uint8_t {
 /// Returns Go's wording for `code` ("context canceled", ...).
 const char* to_string(errc code) noexcept;
 
-/// An error value: a code, a message and where it came from. Empty (false) means
-/// success, like Go's nil error. Copyable, comparable by code, printable.
+/// An error value: a code, a message and where it came from. Empty (false)
+/// means success, like Go's nil error. Copyable, comparable by code, printable.
 class error {
 public:
   // -- constructors, destructors, and assignment operators --------------------
@@ -109,8 +109,8 @@ private:
 };
 
 /// Thrown for misuse that Go reports by panicking ("send on closed channel",
-/// "close of closed channel", "sync: negative WaitGroup counter"). Thrown inside
-/// a goroutine it ends that goroutine only and reaches its supervisor.
+/// "close of closed channel", "sync: negative WaitGroup counter"). Thrown
+/// inside a goroutine it ends that goroutine only and reaches its supervisor.
 class panic_error : public std::runtime_error {
 public:
   explicit panic_error(error err)

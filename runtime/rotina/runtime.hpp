@@ -93,11 +93,12 @@ public:
   void on_cancel(std::function<void()> hook);
 
   /// Shuts the runtime down. With policy wait, blocks until live_work() is 0,
-  /// every idle check reports idle, or shutdown_timeout passes; then (or at once with policy cancel) runs
-  /// the cancel hooks. Finally destroys the actor system, which waits for
-  /// every actor to terminate. Idempotent and safe to call from several
-  /// threads; later calls return once the first has finished. Must not be
-  /// called from inside an actor of this runtime (it would wait for itself).
+  /// every idle check reports idle, or shutdown_timeout passes; then (or at
+  /// once with policy cancel) runs the cancel hooks. Finally destroys the actor
+  /// system, which waits for every actor to terminate. Idempotent and safe to
+  /// call from several threads; later calls return once the first has finished.
+  /// Must not be called from inside an actor of this runtime (it would wait for
+  /// itself).
   ///
   /// CAF 0.17 limitation: a thread that created a caf::scoped_actor keeps
   /// CAF's logger alive until that thread exits, and ~actor_system waits for

@@ -86,19 +86,29 @@ const std::vector<key_spec>& specs() {
     {"rotina", "heartbeat-timeout", vtype::timespan, "5s",
      "silence after which a peer counts as down; at least 2 x "
      "heartbeat-interval; sets middleman.connection-timeout when distributed"},
-    {"rotina", "shutdown", vtype::atom, "\"wait\"",
+    {"rotina",
+     "shutdown",
+     vtype::atom,
+     "\"wait\"",
      "on shutdown, \"wait\" for live work (up to shutdown-timeout) or "
      "\"cancel\" it at once",
-     0, no_max, {"wait", "cancel"}},
+     0,
+     no_max,
+     {"wait", "cancel"}},
     {"rotina", "shutdown-timeout", vtype::timespan, "10s",
      "with shutdown = \"wait\", how long to wait before cancelling"},
     {"rotina", "default-capacity", vtype::uint, "0",
      "channel capacity when none is given (0: unbuffered)", 0,
      std::numeric_limits<int64_t>::max()},
     // -- [scheduler] --
-    {"scheduler", "policy", vtype::atom, "\"rotina\"",
+    {"scheduler",
+     "policy",
+     vtype::atom,
+     "\"rotina\"",
      "scheduler: \"rotina\", or CAF's \"stealing\", \"sharing\", \"testing\"",
-     0, no_max, {"rotina", "stealing", "sharing", "testing"}},
+     0,
+     no_max,
+     {"rotina", "stealing", "sharing", "testing"}},
     {"scheduler", "max-threads", vtype::uint, "hardware threads, at least 2",
      "number of worker threads", 1, 4096},
     {"scheduler", "max-throughput", vtype::uint, "unlimited",
@@ -138,8 +148,13 @@ const std::vector<key_spec>& specs() {
      "\"%r %c %p %a %t %C %M %F:%L %m%n\"", "line format of the log file"},
     {"logger", "file-verbosity", vtype::atom, "\"quiet\"",
      "verbosity of the log file", 0, no_max, verbosities},
-    {"logger", "console", vtype::atom, "\"none\"",
-     "log to std::clog: \"none\", \"colored\" or \"uncolored\"", 0, no_max,
+    {"logger",
+     "console",
+     vtype::atom,
+     "\"none\"",
+     "log to std::clog: \"none\", \"colored\" or \"uncolored\"",
+     0,
+     no_max,
      {"none", "colored", "uncolored"}},
     {"logger", "console-format", vtype::string, "\"%m\"",
      "line format of console log"},
@@ -150,8 +165,13 @@ const std::vector<key_spec>& specs() {
     {"logger", "inline-output", vtype::boolean, "false",
      "log without a logger thread (testing only)"},
     // -- [middleman] --
-    {"middleman", "network-backend", vtype::atom, "\"default\"",
-     "network backend (only \"default\" in Debian's CAF)", 0, no_max,
+    {"middleman",
+     "network-backend",
+     vtype::atom,
+     "\"default\"",
+     "network backend (only \"default\" in Debian's CAF)",
+     0,
+     no_max,
      {"default"}},
     {"middleman", "app-identifiers", vtype::string_list,
      "[\"generic-caf-app\"]",
@@ -231,8 +251,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 // Returns the candidate closest to `x` if it is close enough to be a typo.
-std::optional<std::string>
-closest(std::string_view x, const std::vector<std::string>& candidates) {
+std::optional<std::string> closest(std::string_view x,
+                                   const std::vector<std::string>& candidates) {
   std::optional<std::string> best;
   size_t best_dist = std::max<size_t>(2, x.size() / 3) + 1;
   for (auto& c : candidates) {
@@ -307,40 +327,39 @@ std::vector<std::string> known_sections() {
 
 std::string expected(const key_spec& x) {
   switch (x.type) {
-    case vtype::string:
-      return "a string";
-    case vtype::atom:
-      if (!x.choices.empty()) {
-        std::string result = "one of ";
-        for (size_t i = 0; i < x.choices.size(); ++i) {
-          if (i > 0)
-            result += i + 1 == x.choices.size() ? " or " : ", ";
-          result += '"';
-          result.append(x.choices[i]);
-          result += '"';
-        }
-        return result;
+  case vtype::string:
+    return "a string";
+  case vtype::atom:
+    if (!x.choices.empty()) {
+      std::string result = "one of ";
+      for (size_t i = 0; i < x.choices.size(); ++i) {
+        if (i > 0)
+          result += i + 1 == x.choices.size() ? " or " : ", ";
+        result += '"';
+        result.append(x.choices[i]);
+        result += '"';
       }
-      return "a name of at most 10 characters";
-    case vtype::uint:
-      if (x.max == no_max
-          || x.max == static_cast<uint64_t>(
-               std::numeric_limits<int64_t>::max()))
-        return x.min == 0 ? "a non-negative integer"
-                          : "an integer >= " + std::to_string(x.min);
-      return "an integer in " + std::to_string(x.min) + ".."
-             + std::to_string(x.max);
-    case vtype::boolean:
-      return "true or false";
-    case vtype::timespan:
-      return "a duration like 100ms, 1s or 5min (units: ns, us, ms, s, min, "
-             "h, d)";
-    case vtype::string_list:
-      return "a list of strings like [\"a\", \"b\"]";
-    case vtype::atom_list:
-      return "a list of names like ['caf', 'rotina']";
-    case vtype::peers:
-      return "a list of \"host:port\" strings like [\"127.0.0.1:4301\"]";
+      return result;
+    }
+    return "a name of at most 10 characters";
+  case vtype::uint:
+    if (x.max == no_max
+        || x.max == static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return x.min == 0 ? "a non-negative integer"
+                        : "an integer >= " + std::to_string(x.min);
+    return "an integer in " + std::to_string(x.min) + ".."
+           + std::to_string(x.max);
+  case vtype::boolean:
+    return "true or false";
+  case vtype::timespan:
+    return "a duration like 100ms, 1s or 5min (units: ns, us, ms, s, min, "
+           "h, d)";
+  case vtype::string_list:
+    return "a list of strings like [\"a\", \"b\"]";
+  case vtype::atom_list:
+    return "a list of names like ['caf', 'rotina']";
+  case vtype::peers:
+    return "a list of \"host:port\" strings like [\"127.0.0.1:4301\"]";
   }
   return "a value";
 }
@@ -361,8 +380,7 @@ std::string expected(const key_spec& x) {
 // -- conversion ---------------------------------------------------------------
 
 bool is_stringish(const ini_value& x) {
-  return x.type == kind::string || x.type == kind::atom
-         || x.type == kind::word;
+  return x.type == kind::string || x.type == kind::atom || x.type == kind::word;
 }
 
 // Validates one "host:port" peer; returns an error text or nothing.
@@ -394,71 +412,70 @@ std::optional<std::string> check_peer(std::string_view x) {
 caf::config_value convert(std::string_view where, const key_spec& spec,
                           const ini_value& x) {
   switch (spec.type) {
-    case vtype::string:
-      if (!is_stringish(x))
+  case vtype::string:
+    if (!is_stringish(x))
+      fail_value(where, spec, x);
+    return caf::config_value{x.str};
+  case vtype::atom: {
+    if (!is_stringish(x))
+      fail_value(where, spec, x);
+    if (!spec.choices.empty()) {
+      if (std::find(spec.choices.begin(), spec.choices.end(), x.str)
+          == spec.choices.end())
         fail_value(where, spec, x);
+    } else if (x.str.empty() || x.str.size() > 10) {
+      fail_value(where, spec, x);
+    }
+    // Atoms are stored as strings for rotina's keys and as atoms for CAF's.
+    if (std::string_view{spec.section} == rotina_section
+        || std::string_view{spec.name} == "policy")
       return caf::config_value{x.str};
-    case vtype::atom: {
-      if (!is_stringish(x))
-        fail_value(where, spec, x);
-      if (!spec.choices.empty()) {
-        if (std::find(spec.choices.begin(), spec.choices.end(), x.str)
-            == spec.choices.end())
-          fail_value(where, spec, x);
-      } else if (x.str.empty() || x.str.size() > 10) {
-        fail_value(where, spec, x);
-      }
-      // Atoms are stored as strings for rotina's keys and as atoms for CAF's.
-      if (std::string_view{spec.section} == rotina_section
-          || std::string_view{spec.name} == "policy")
-        return caf::config_value{x.str};
-      return caf::config_value{caf::atom_from_string(x.str)};
-    }
-    case vtype::uint:
-      if (x.type != kind::integer || x.integer_overflow || x.integer < 0
-          || static_cast<uint64_t>(x.integer) < spec.min
-          || static_cast<uint64_t>(x.integer) > spec.max)
-        fail_value(where, spec, x);
-      return caf::config_value{x.integer};
-    case vtype::boolean:
-      if (x.type != kind::boolean)
-        fail_value(where, spec, x);
-      return caf::config_value{x.boolean};
-    case vtype::timespan:
-      if (x.type == kind::integer && x.integer == 0 && !x.integer_overflow)
-        return caf::config_value{caf::timespan{0}};
-      if (x.type != kind::duration)
-        fail_value(where, spec, x);
-      if (x.duration.count() < 0)
-        fail_value(where, spec, x, "expected a non-negative duration");
-      return caf::config_value{x.duration};
-    case vtype::string_list:
-    case vtype::atom_list:
-    case vtype::peers: {
-      if (x.type != kind::list)
-        fail_value(where, spec, x);
-      caf::config_value::list items;
-      for (auto& item : x.items) {
-        if (!is_stringish(item))
+    return caf::config_value{caf::atom_from_string(x.str)};
+  }
+  case vtype::uint:
+    if (x.type != kind::integer || x.integer_overflow || x.integer < 0
+        || static_cast<uint64_t>(x.integer) < spec.min
+        || static_cast<uint64_t>(x.integer) > spec.max)
+      fail_value(where, spec, x);
+    return caf::config_value{x.integer};
+  case vtype::boolean:
+    if (x.type != kind::boolean)
+      fail_value(where, spec, x);
+    return caf::config_value{x.boolean};
+  case vtype::timespan:
+    if (x.type == kind::integer && x.integer == 0 && !x.integer_overflow)
+      return caf::config_value{caf::timespan{0}};
+    if (x.type != kind::duration)
+      fail_value(where, spec, x);
+    if (x.duration.count() < 0)
+      fail_value(where, spec, x, "expected a non-negative duration");
+    return caf::config_value{x.duration};
+  case vtype::string_list:
+  case vtype::atom_list:
+  case vtype::peers: {
+    if (x.type != kind::list)
+      fail_value(where, spec, x);
+    caf::config_value::list items;
+    for (auto& item : x.items) {
+      if (!is_stringish(item))
+        fail_value(where, spec, x,
+                   "expected " + expected(spec) + "; element " + item.text
+                     + " is " + std::string{detail::describe(item.type)});
+      if (spec.type == vtype::peers) {
+        if (auto err = check_peer(item.str))
+          fail_value(where, spec, x, "bad peer \"" + item.str + "\": " + *err);
+        items.emplace_back(item.str);
+      } else if (spec.type == vtype::atom_list) {
+        if (item.str.empty() || item.str.size() > 10)
           fail_value(where, spec, x,
-                     "expected " + expected(spec) + "; element " + item.text
-                       + " is " + std::string{detail::describe(item.type)});
-        if (spec.type == vtype::peers) {
-          if (auto err = check_peer(item.str))
-            fail_value(where, spec, x,
-                       "bad peer \"" + item.str + "\": " + *err);
-          items.emplace_back(item.str);
-        } else if (spec.type == vtype::atom_list) {
-          if (item.str.empty() || item.str.size() > 10)
-            fail_value(where, spec, x,
-                       "names in this list have 1 to 10 characters");
-          items.emplace_back(caf::atom_from_string(item.str));
-        } else {
-          items.emplace_back(item.str);
-        }
+                     "names in this list have 1 to 10 characters");
+        items.emplace_back(caf::atom_from_string(item.str));
+      } else {
+        items.emplace_back(item.str);
       }
-      return caf::config_value{std::move(items)};
     }
+    return caf::config_value{std::move(items)};
+  }
   }
   fail_value(where, spec, x);
 }
@@ -519,8 +536,8 @@ void stage_override(std::string_view arg, staging& out) {
     text.remove_prefix(4);
   auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0)
-    fail(where, "expected '--section.key=value', got '" + std::string{arg}
-                  + "'");
+    fail(where,
+         "expected '--section.key=value', got '" + std::string{arg} + "'");
   auto key = text.substr(0, eq);
   auto value_text = text.substr(eq + 1);
   std::string_view section = rotina_section;
@@ -533,8 +550,7 @@ void stage_override(std::string_view arg, staging& out) {
   if (spec == nullptr)
     fail_unknown(where, section, key);
   auto name = full_name(*spec);
-  auto value = detail::parse_ini_value(value_text,
-                                       where + " (--" + name + ")");
+  auto value = detail::parse_ini_value(value_text, where + " (--" + name + ")");
   out[name] = staged_value{spec, convert(where, *spec, value), where};
 }
 
@@ -571,14 +587,9 @@ std::string_view to_string(shutdown_policy x) noexcept {
 // -- config -------------------------------------------------------------------
 
 config::config()
-  : listen_host("127.0.0.1"),
-    listen_port(0),
-    heartbeat_interval(1s),
-    heartbeat_timeout(5s),
-    on_shutdown(shutdown_policy::wait),
-    shutdown_timeout(10s),
-    default_capacity(0),
-    scheduler_policy("rotina"),
+  : listen_host("127.0.0.1"), listen_port(0), heartbeat_interval(1s),
+    heartbeat_timeout(5s), on_shutdown(shutdown_policy::wait),
+    shutdown_timeout(10s), default_capacity(0), scheduler_policy("rotina"),
     max_threads(default_max_threads()) {
   // nop
 }
@@ -606,17 +617,16 @@ void config::load(const options& opts) {
   auto hb_timeout = staged_or<caf::timespan>(xs, "rotina.heartbeat-timeout",
                                              heartbeat_timeout);
   auto policy = on_shutdown;
-  if (auto str = staged_or<std::string>(xs, "rotina.shutdown", ""); !str.empty())
+  if (auto str = staged_or<std::string>(xs, "rotina.shutdown", "");
+      !str.empty())
     policy = str == "wait" ? shutdown_policy::wait : shutdown_policy::cancel;
-  auto sd_timeout = staged_or<caf::timespan>(xs, "rotina.shutdown-timeout",
-                                             shutdown_timeout);
-  auto capacity = static_cast<size_t>(
-    staged_or<int64_t>(xs, "rotina.default-capacity",
-                       static_cast<int64_t>(default_capacity)));
+  auto sd_timeout
+    = staged_or<caf::timespan>(xs, "rotina.shutdown-timeout", shutdown_timeout);
+  auto capacity = static_cast<size_t>(staged_or<int64_t>(
+    xs, "rotina.default-capacity", static_cast<int64_t>(default_capacity)));
   auto sched = staged_or<std::string>(xs, "scheduler.policy", scheduler_policy);
-  auto threads = static_cast<size_t>(
-    staged_or<int64_t>(xs, "scheduler.max-threads",
-                       static_cast<int64_t>(max_threads)));
+  auto threads = static_cast<size_t>(staged_or<int64_t>(
+    xs, "scheduler.max-threads", static_cast<int64_t>(max_threads)));
   // 3) Cross-key rules.
   for (auto& [name, x] : xs) {
     if (name == "rotina.node-name" || name == "rotina.listen-host") {
@@ -640,12 +650,12 @@ void config::load(const options& opts) {
                   + to_text(hb_interval) + "), got " + to_text(hb_timeout));
   }
   bool distributed = port != 0 || !peer_list.empty();
-  auto mm_interval = staged_or<caf::timespan>(
-    xs, "middleman.heartbeat-interval",
-    distributed ? hb_interval : caf::timespan{0});
-  auto mm_timeout = staged_or<caf::timespan>(
-    xs, "middleman.connection-timeout",
-    distributed ? hb_timeout : caf::timespan{0});
+  auto mm_interval
+    = staged_or<caf::timespan>(xs, "middleman.heartbeat-interval",
+                               distributed ? hb_interval : caf::timespan{0});
+  auto mm_timeout
+    = staged_or<caf::timespan>(xs, "middleman.connection-timeout",
+                               distributed ? hb_timeout : caf::timespan{0});
   if (mm_interval.count() > 0 && mm_timeout.count() > 0
       && mm_timeout < 2 * mm_interval) {
     auto where = where_of(xs, "middleman.connection-timeout");
@@ -701,8 +711,8 @@ void config::load(const options& opts) {
   section["heartbeat-timeout"] = caf::config_value{heartbeat_timeout};
   section["shutdown"] = caf::config_value{std::string{to_string(on_shutdown)}};
   section["shutdown-timeout"] = caf::config_value{shutdown_timeout};
-  section["default-capacity"] = caf::config_value{
-    static_cast<int64_t>(default_capacity)};
+  section["default-capacity"]
+    = caf::config_value{static_cast<int64_t>(default_capacity)};
   sources_.clear();
   for (auto& [name, x] : xs)
     sources_.emplace(name, x.where);
@@ -728,8 +738,8 @@ const std::vector<config::key_info>& config::known_keys() {
   static const std::vector<key_info> result = [] {
     std::vector<key_info> xs;
     for (auto& x : specs())
-      xs.push_back(key_info{x.section, x.name, expected(x), x.default_text,
-                            x.meaning});
+      xs.push_back(
+        key_info{x.section, x.name, expected(x), x.default_text, x.meaning});
     return xs;
   }();
   return result;

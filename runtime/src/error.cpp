@@ -10,30 +10,30 @@ namespace rotina {
 
 const char* to_string(errc code) noexcept {
   switch (code) {
-    case errc::none:
-      return "no error";
-    case errc::canceled:
-      return "context canceled";
-    case errc::deadline_exceeded:
-      return "context deadline exceeded";
-    case errc::send_on_closed:
-      return "send on closed channel";
-    case errc::close_of_closed:
-      return "close of closed channel";
-    case errc::close_of_nil:
-      return "close of nil channel";
-    case errc::negative_counter:
-      return "sync: negative WaitGroup counter";
-    case errc::panic:
-      return "goroutine panicked";
-    case errc::killed:
-      return "goroutine killed";
-    case errc::failed:
-      return "failed";
-    case errc::misuse:
-      return "misuse";
-    case errc::node_down:
-      return "node down";
+  case errc::none:
+    return "no error";
+  case errc::canceled:
+    return "context canceled";
+  case errc::deadline_exceeded:
+    return "context deadline exceeded";
+  case errc::send_on_closed:
+    return "send on closed channel";
+  case errc::close_of_closed:
+    return "close of closed channel";
+  case errc::close_of_nil:
+    return "close of nil channel";
+  case errc::negative_counter:
+    return "sync: negative WaitGroup counter";
+  case errc::panic:
+    return "goroutine panicked";
+  case errc::killed:
+    return "goroutine killed";
+  case errc::failed:
+    return "failed";
+  case errc::misuse:
+    return "misuse";
+  case errc::node_down:
+    return "node down";
   }
   return "unknown error";
 }
@@ -81,12 +81,12 @@ error from_caf_error(const caf::error& err) {
   }
   if (err.category() == caf::atom("exit")) {
     switch (static_cast<caf::exit_reason>(err.code())) {
-      case caf::exit_reason::normal:
-        return {};
-      case caf::exit_reason::remote_link_unreachable:
-        return error{errc::node_down, "the goroutine's node became unreachable"};
-      default:
-        return error{errc::killed, "goroutine ended: " + caf::to_string(err)};
+    case caf::exit_reason::normal:
+      return {};
+    case caf::exit_reason::remote_link_unreachable:
+      return error{errc::node_down, "the goroutine's node became unreachable"};
+    default:
+      return error{errc::killed, "goroutine ended: " + caf::to_string(err)};
     }
   }
   return error{errc::failed, caf::to_string(err)};

@@ -145,19 +145,18 @@ std::string parse_quoted(cursor& in, char delim) {
       if (in.at_end())
         in.fail("unterminated string (missing closing '\"')");
       switch (auto e = in.next()) {
-        case 'n':
-          result += '\n';
-          break;
-        case 't':
-          result += '\t';
-          break;
-        case '"':
-        case '\\':
-          result += e;
-          break;
-        default:
-          in.fail(std::string{"unknown escape sequence '\\"} + e
-                  + "' in string");
+      case 'n':
+        result += '\n';
+        break;
+      case 't':
+        result += '\t';
+        break;
+      case '"':
+      case '\\':
+        result += e;
+        break;
+      default:
+        in.fail(std::string{"unknown escape sequence '\\"} + e + "' in string");
       }
       continue;
     }
@@ -182,23 +181,23 @@ bool parse_number(std::string_view word, ini_value& out) {
       && (digits[1] == 'x' || digits[1] == 'X')) {
     uint64_t value = 0;
     auto hex = digits.substr(2);
-    auto [ptr, ec] = std::from_chars(hex.data(), hex.data() + hex.size(),
-                                     value, 16);
+    auto [ptr, ec]
+      = std::from_chars(hex.data(), hex.data() + hex.size(), value, 16);
     if (ptr != hex.data() + hex.size())
       return false;
     out.type = ini_value::kind::integer;
     if (ec == std::errc::result_out_of_range
-        || value > static_cast<uint64_t>(
-             std::numeric_limits<int64_t>::max())) {
+        || value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
       out.integer_overflow = true;
     } else {
-      out.integer = negative ? -static_cast<int64_t>(value)
-                             : static_cast<int64_t>(value);
+      out.integer
+        = negative ? -static_cast<int64_t>(value) : static_cast<int64_t>(value);
     }
     return true;
   }
   size_t n = 0;
-  while (n < digits.size() && std::isdigit(static_cast<unsigned char>(digits[n])))
+  while (n < digits.size()
+         && std::isdigit(static_cast<unsigned char>(digits[n])))
     ++n;
   auto int_part = digits.substr(0, n);
   auto suffix = digits.substr(n);
@@ -210,8 +209,8 @@ bool parse_number(std::string_view word, ini_value& out) {
     if (ec == std::errc::result_out_of_range
         || value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
       return false;
-    result = negative ? -static_cast<int64_t>(value)
-                      : static_cast<int64_t>(value);
+    result
+      = negative ? -static_cast<int64_t>(value) : static_cast<int64_t>(value);
     return true;
   };
   if (suffix.empty()) {
@@ -328,7 +327,8 @@ void expect_line_end(cursor& in, std::string_view after) {
     if (in.peek() == '#')
       in.fail("comments start with ';' in CAF INI files, found '"
               + in.rest_of_line() + "'");
-    in.fail("unexpected '" + in.rest_of_line() + "' after " + std::string{after});
+    in.fail("unexpected '" + in.rest_of_line() + "' after "
+            + std::string{after});
   }
 }
 
@@ -336,22 +336,22 @@ void expect_line_end(cursor& in, std::string_view after) {
 
 std::string_view describe(ini_value::kind x) noexcept {
   switch (x) {
-    case ini_value::kind::string:
-      return "a string";
-    case ini_value::kind::atom:
-      return "an atom";
-    case ini_value::kind::word:
-      return "an unquoted word";
-    case ini_value::kind::integer:
-      return "an integer";
-    case ini_value::kind::floating:
-      return "a floating-point number";
-    case ini_value::kind::boolean:
-      return "a boolean";
-    case ini_value::kind::duration:
-      return "a duration";
-    case ini_value::kind::list:
-      return "a list";
+  case ini_value::kind::string:
+    return "a string";
+  case ini_value::kind::atom:
+    return "an atom";
+  case ini_value::kind::word:
+    return "an unquoted word";
+  case ini_value::kind::integer:
+    return "an integer";
+  case ini_value::kind::floating:
+    return "a floating-point number";
+  case ini_value::kind::boolean:
+    return "a boolean";
+  case ini_value::kind::duration:
+    return "a duration";
+  case ini_value::kind::list:
+    return "a list";
   }
   return "a value";
 }

@@ -61,8 +61,7 @@ bool is_application_flag(std::string_view arg) {
 
 // Splits argv into options and arguments left for the application. Exits for
 // --help.
-options parse_args(int argc, char** argv,
-                   std::vector<std::string>& remainder) {
+options parse_args(int argc, char** argv, std::vector<std::string>& remainder) {
   options result;
   bool only_positional = false;
   for (int i = 1; i < argc; ++i) {
@@ -133,8 +132,8 @@ runtime::~runtime() {
 void runtime::start() {
   if (config_.node_name.empty())
     config_.node_name = default_node_name();
-  config_.content["rotina"].as_dictionary()["node-name"] = caf::config_value{
-    config_.node_name};
+  config_.content["rotina"].as_dictionary()["node-name"]
+    = caf::config_value{config_.node_name};
   config_.load<caf::io::middleman>();
 #ifdef ROTINA_HAVE_ROTINA_SCHEDULER
   if (config_.scheduler_policy == "rotina")
@@ -239,8 +238,7 @@ void runtime::shutdown() {
     // that nothing can wake any more must not hold shutdown for the whole
     // timeout.
     using namespace std::chrono_literals;
-    auto deadline = std::chrono::steady_clock::now()
-                    + config_.shutdown_timeout;
+    auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
     std::unique_lock<std::mutex> guard{mtx_};
     while (live_work() > 0 && std::chrono::steady_clock::now() < deadline) {
       if (!idle_checks_.empty()) {

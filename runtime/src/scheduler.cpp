@@ -283,11 +283,11 @@ public:
 
 private:
   // Both return the old buffer so that it is freed after unlocking.
-  std::unique_ptr<resumable*[]> grow(size_t min_cap) {
+  std::unique_ptr<resumable* []> grow(size_t min_cap) {
     auto cap = cap_;
     while (cap < min_cap)
       cap *= 2;
-    std::unique_ptr<resumable*[]> buf{new resumable*[cap]};
+    std::unique_ptr<resumable* []> buf { new resumable*[cap] };
     for (size_t i = 0; i < count_; ++i)
       buf[i] = buf_[(head_ + i) & (cap_ - 1)];
     buf.swap(buf_);
@@ -296,8 +296,8 @@ private:
     return buf;
   }
 
-  std::unique_ptr<resumable*[]> reset_buffer() {
-    std::unique_ptr<resumable*[]> buf{new resumable*[initial_capacity]};
+  std::unique_ptr<resumable* []> reset_buffer() {
+    std::unique_ptr<resumable* []> buf { new resumable*[initial_capacity] };
     buf.swap(buf_);
     cap_ = initial_capacity;
     head_ = 0;
@@ -478,8 +478,8 @@ public:
 
   /// From outside the pool: a non-actor thread, a detached actor, the clock.
   void enqueue(resumable* job) override {
-    auto i = next_worker_.fetch_add(1, std::memory_order_relaxed)
-             % workers_.size();
+    auto i
+      = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
     push_stealable(*workers_[i], job);
   }
 
@@ -631,9 +631,7 @@ void rotina_coordinator::stop() {
 rotina_worker::rotina_worker(size_t id, rotina_coordinator* parent,
                              size_t max_throughput)
   : caf::execution_unit(&parent->system()),
-    rng_(0x9E3779B97F4A7C15ull * (id + 1)),
-    parent_(parent),
-    id_(id),
+    rng_(0x9E3779B97F4A7C15ull * (id + 1)), parent_(parent), id_(id),
     max_throughput_(max_throughput) {
   // nop
 }
@@ -667,19 +665,19 @@ void rotina_worker::run() {
       res = job->resume(this, max_throughput_);
     }
     switch (res) {
-      case resumable::resume_later:
-        // keep the reference: the job stays in the loop
-        parent_->push_stealable(*this, job);
-        break;
-      case resumable::done:
-      case resumable::awaiting_message:
-        // the job gets a new reference when it is enqueued again
-        intrusive_ptr_release(job);
-        break;
-      case resumable::shutdown_execution_unit:
-        // counted as idle from now on, so the others can still deep-sleep
-        parent_->idle.fetch_add(1, std::memory_order_seq_cst);
-        return;
+    case resumable::resume_later:
+      // keep the reference: the job stays in the loop
+      parent_->push_stealable(*this, job);
+      break;
+    case resumable::done:
+    case resumable::awaiting_message:
+      // the job gets a new reference when it is enqueued again
+      intrusive_ptr_release(job);
+      break;
+    case resumable::shutdown_execution_unit:
+      // counted as idle from now on, so the others can still deep-sleep
+      parent_->idle.fetch_add(1, std::memory_order_seq_cst);
+      return;
     }
   }
 }

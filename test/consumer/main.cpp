@@ -9,9 +9,8 @@
 
 int main() {
   rotina::runtime rt{rotina::options{"", {"--node-name=consumer"}}};
-  auto doubler = rt.system().spawn([]() -> caf::behavior {
-    return {[](int x) { return 2 * x; }};
-  });
+  auto doubler = rt.system().spawn(
+    []() -> caf::behavior { return {[](int x) { return 2 * x; }}; });
   caf::scoped_actor self{rt.system()};
   int status = 1;
   self->request(doubler, std::chrono::seconds(5), 21)

@@ -115,10 +115,10 @@ BOOST_AUTO_TEST_CASE(loading_no_file_keeps_defaults_and_fills_content) {
   BOOST_TEST(cfg.get<int64_t>("scheduler.max-threads", 0)
              == static_cast<int64_t>(cfg.max_threads));
   // Local only: CAF's heartbeats stay off.
-  BOOST_TEST(cfg.get<caf::timespan>("middleman.heartbeat-interval",
-                                    caf::timespan{7})
-               .count()
-             == 7);
+  BOOST_TEST(
+    cfg.get<caf::timespan>("middleman.heartbeat-interval", caf::timespan{7})
+      .count()
+    == 7);
   BOOST_TEST(cfg.source_of("rotina.listen-port") == "default");
 }
 
@@ -164,14 +164,14 @@ max-threads = 3
               == caf::atom("sharing")));
   BOOST_TEST(cfg.get<int64_t>("scheduler.max-threads", 0) == 3);
   // Distributed: rotina's heartbeat settings become CAF's.
-  BOOST_TEST(cfg.get<caf::timespan>("middleman.heartbeat-interval",
-                                    caf::timespan{0})
-               .count()
-             == caf::timespan{200ms}.count());
-  BOOST_TEST(cfg.get<caf::timespan>("middleman.connection-timeout",
-                                    caf::timespan{0})
-               .count()
-             == caf::timespan{1s}.count());
+  BOOST_TEST(
+    cfg.get<caf::timespan>("middleman.heartbeat-interval", caf::timespan{0})
+      .count()
+    == caf::timespan{200ms}.count());
+  BOOST_TEST(
+    cfg.get<caf::timespan>("middleman.connection-timeout", caf::timespan{0})
+      .count()
+    == caf::timespan{1s}.count());
 }
 
 BOOST_AUTO_TEST_CASE(caf_sections_reach_caf_settings) {
@@ -192,15 +192,14 @@ moderate-sleep-duration = 16us
   cfg.load(from_file(file));
   BOOST_TEST(cfg.get<int64_t>("scheduler.max-throughput", 0) == 100);
   BOOST_TEST(cfg.get<int64_t>("middleman.workers", 9) == 0);
-  auto ids = cfg.get<std::vector<std::string>>("middleman.app-identifiers",
-                                               {});
+  auto ids = cfg.get<std::vector<std::string>>("middleman.app-identifiers", {});
   BOOST_TEST(ids.size() == 1u);
   BOOST_TEST(ids.at(0) == "rotina-test");
   // Explicit middleman values are kept even on a local-only node.
-  BOOST_TEST(cfg.get<caf::timespan>("middleman.heartbeat-interval",
-                                    caf::timespan{0})
-               .count()
-             == caf::timespan{100ms}.count());
+  BOOST_TEST(
+    cfg.get<caf::timespan>("middleman.heartbeat-interval", caf::timespan{0})
+      .count()
+    == caf::timespan{100ms}.count());
   BOOST_TEST((cfg.get<caf::atom_value>("logger.verbosity", caf::atom("none"))
               == caf::atom("warning")));
 }
@@ -208,8 +207,8 @@ moderate-sleep-duration = 16us
 BOOST_AUTO_TEST_CASE(override_beats_file) {
   temp_ini file{"[rotina]\nlisten-port = 4301\nnode-name = \"file\"\n"};
   rotina::config cfg;
-  cfg.load(from_file(file, {"--rotina.listen-port=4400",
-                            "scheduler.max-threads=2"}));
+  cfg.load(
+    from_file(file, {"--rotina.listen-port=4400", "scheduler.max-threads=2"}));
   BOOST_TEST(cfg.listen_port == 4400);
   BOOST_TEST(cfg.node_name == "file");
   BOOST_TEST(cfg.max_threads == 2u);
@@ -219,8 +218,9 @@ BOOST_AUTO_TEST_CASE(override_beats_file) {
 
 BOOST_AUTO_TEST_CASE(override_without_section_targets_rotina) {
   rotina::config cfg;
-  cfg.load({"", {"--node-name=bare", "--caf#scheduler.policy=stealing",
-                 "--peers=[\"localhost:1\"]"}});
+  cfg.load({"",
+            {"--node-name=bare", "--caf#scheduler.policy=stealing",
+             "--peers=[\"localhost:1\"]"}});
   BOOST_TEST(cfg.node_name == "bare");
   BOOST_TEST(cfg.scheduler_policy == "stealing");
   BOOST_TEST(cfg.peers.size() == 1u);
@@ -514,8 +514,8 @@ run_result run_probe(const std::string& args, const std::string& env = "") {
                / ("rotina-probe-" + std::to_string(getpid()) + "-"
                   + std::to_string(counter++)))
                 .string();
-  auto cmd = env + " '" + std::string{ROTINA_CONFIG_PROBE} + "' " + args
-             + " >'" + base + ".out' 2>'" + base + ".err'";
+  auto cmd = env + " '" + std::string{ROTINA_CONFIG_PROBE} + "' " + args + " >'"
+             + base + ".out' 2>'" + base + ".err'";
   auto rc = std::system(cmd.c_str());
   run_result result{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(base + ".out"),
                     slurp(base + ".err")};

@@ -98,8 +98,11 @@ BOOST_AUTO_TEST_CASE(invalid_options_throw_before_anything_starts) {
 
 BOOST_AUTO_TEST_CASE(argv_constructor_reads_flags_and_keeps_arguments) {
   std::string path = std::string{ROTINA_SOURCE_DIR} + "/config/default.ini";
-  std::vector<std::string> args{"prog", "--config-file=" + path,
-                                "--rotina.listen-port=0", "input.txt", "--",
+  std::vector<std::string> args{"prog",
+                                "--config-file=" + path,
+                                "--rotina.listen-port=0",
+                                "input.txt",
+                                "--",
                                 "--verbose"};
   std::vector<char*> argv;
   for (auto& arg : args)
@@ -189,9 +192,8 @@ BOOST_AUTO_TEST_CASE(cancel_hook_runs_before_the_system_waits_for_actors) {
   // because the hook stops it before ~actor_system waits for all actors.
   rotina::runtime rt{with({"--shutdown=cancel"})};
   auto down_reason = std::make_shared<std::atomic<int>>(-1);
-  auto idle = rt.system().spawn([]() -> caf::behavior {
-    return {[](int x) { return x; }};
-  });
+  auto idle = rt.system().spawn(
+    []() -> caf::behavior { return {[](int x) { return x; }}; });
   idle->attach_functor([down_reason](const caf::error& reason) {
     *down_reason = static_cast<int>(reason.code());
   });
@@ -201,8 +203,7 @@ BOOST_AUTO_TEST_CASE(cancel_hook_runs_before_the_system_waits_for_actors) {
   });
   idle = nullptr;
   rt.shutdown();
-  BOOST_TEST(*down_reason
-             == static_cast<int>(caf::exit_reason::user_shutdown));
+  BOOST_TEST(*down_reason == static_cast<int>(caf::exit_reason::user_shutdown));
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_is_idempotent) {

@@ -45,11 +45,13 @@ struct config : caf::actor_system_config {
 template <class F>
 bool await(caf::scoped_actor& self, F f) {
   bool ok = true;
-  self->receive(f, caf::after(kTimeout) >> [&] { ok = false; });
+  self->receive(
+    f, caf::after(kTimeout) >> [&] { ok = false; });
   return ok;
 }
 
-// -- spawn from one actor ------------------------------------------------------
+// -- spawn from one actor
+// ------------------------------------------------------
 
 struct counter_state {
   int64_t got = 0;
@@ -78,7 +80,8 @@ void spawner(caf::event_based_actor* self, int64_t n, caf::actor coll) {
     self->spawn(spawnee, coll, i);
 }
 
-// -- ping-pong -----------------------------------------------------------------
+// -- ping-pong
+// -----------------------------------------------------------------
 
 caf::behavior pong(caf::event_based_actor* self) {
   return {
@@ -87,7 +90,8 @@ caf::behavior pong(caf::event_based_actor* self) {
   };
 }
 
-caf::behavior ping(caf::event_based_actor* self, int64_t n, caf::actor done_to) {
+caf::behavior ping(caf::event_based_actor* self, int64_t n,
+                   caf::actor done_to) {
   auto p = self->spawn(pong);
   self->send(p, int64_t{0});
   return {
@@ -425,8 +429,7 @@ BOOST_DATA_TEST_CASE(timeouts_still_work, bdata::make({1, 2}), threads) {
     return {[=](ping_atom, int64_t) { a->make_response_promise(); }};
   });
   sys.spawn([me, mute](caf::event_based_actor* a) {
-    a->request(mute, std::chrono::milliseconds(5), ping_atom::value,
-               int64_t{0})
+    a->request(mute, std::chrono::milliseconds(5), ping_atom::value, int64_t{0})
       .then([](int64_t) {},
             [=](caf::error& err) {
               a->send(me, done_atom::value,

@@ -149,16 +149,16 @@ caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
       wake_list wakes;
       std::lock_guard<spinlock> guard{st.lock()};
       switch (st.send_locked(value, wakes)) {
-        case op_status::done:
-          return caf::unit;
-        case op_status::closed:
-          return to_caf_error(error{errc::send_on_closed});
-        default: {
-          auto p = park(true);
-          p->hold(std::move(value));
-          st.enqueue_send_locked(&p->w);
-          return caf::delegated<void>{};
-        }
+      case op_status::done:
+        return caf::unit;
+      case op_status::closed:
+        return to_caf_error(error{errc::send_on_closed});
+      default: {
+        auto p = park(true);
+        p->hold(std::move(value));
+        st.enqueue_send_locked(&p->w);
+        return caf::delegated<void>{};
+      }
       }
     },
     [self, park](chan_recv_atom) -> caf::result<T, bool> {

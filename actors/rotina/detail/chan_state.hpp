@@ -3,7 +3,8 @@
 // (which serves other nodes), goes through this state under its spinlock.
 //
 // Invariants (under lock_):
-// - count_ <= cap_; buffered values sit in buf_[head_ .. head_+count_) mod cap_.
+// - count_ <= cap_; buffered values sit in buf_[head_ .. head_+count_) mod
+// cap_.
 // - If recvq_ is non-empty then count_ == 0 (receivers wait only on an empty
 //   buffer); stale select waiters may break this until popped.
 // - If sendq_ is non-empty then count_ == cap_ (senders wait only on a full
@@ -128,15 +129,15 @@ class chan_state : public chan_core {
 public:
   chan_state(size_t cap, runtime* rt) : chan_core(cap, rt) {
     if (cap_ > 0)
-      buf_ = static_cast<T*>(::operator new(sizeof(T) * cap_,
-                                            std::align_val_t{alignof(T)}));
+      buf_ = static_cast<T*>(
+        ::operator new (sizeof(T) * cap_, std::align_val_t{alignof(T)}));
   }
 
   ~chan_state() {
     for (size_t i = 0; i < count_; ++i)
       buf_[(head_ + i) % cap_].~T();
     if (buf_ != nullptr)
-      ::operator delete(buf_, std::align_val_t{alignof(T)});
+      ::operator delete (buf_, std::align_val_t{alignof(T)});
   }
 
   /// Go's chansend without blocking: hands `value` to a waiting receiver or

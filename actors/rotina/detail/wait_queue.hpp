@@ -1,6 +1,6 @@
 // The pieces every blocking operation shares: a spinlock for channel state, the
-// waiter record (Go's sudog), the parker that a waiter wakes, and the claim flag
-// of a select.
+// waiter record (Go's sudog), the parker that a waiter wakes, and the claim
+// flag of a select.
 #pragma once
 
 #include <atomic>
@@ -56,9 +56,9 @@ private:
 
 // -- parker -------------------------------------------------------------------
 
-/// Something that sleeps until an operation completes: a goroutine (woken by one
-/// message to its actor), an OS thread (woken through a semaphore), or a channel
-/// actor answering a remote request.
+/// Something that sleeps until an operation completes: a goroutine (woken by
+/// one message to its actor), an OS thread (woken through a semaphore), or a
+/// channel actor answering a remote request.
 class parker {
 public:
   virtual ~parker() = default;

@@ -38,11 +38,11 @@ bool uses_rotina_scheduler(caf::actor_system& sys);
 /// Counters of the slow paths of the rotina scheduler (relaxed, for tests,
 /// benchmarks and diagnostics; the fast paths are not counted).
 struct scheduler_stats {
-  uint64_t wakeups = 0;      // notify calls on the parking condition variable
-  uint64_t parks = 0;        // waits on it (deep or timed)
-  uint64_t steals = 0;       // successful batch steals from another deque
-  uint64_t stolen_jobs = 0;  // jobs moved by those steals
-  uint64_t next_steals = 0;  // runnext slots taken from a stuck worker
+  uint64_t wakeups = 0;     // notify calls on the parking condition variable
+  uint64_t parks = 0;       // waits on it (deep or timed)
+  uint64_t steals = 0;      // successful batch steals from another deque
+  uint64_t stolen_jobs = 0; // jobs moved by those steals
+  uint64_t next_steals = 0; // runnext slots taken from a stuck worker
 };
 
 /// Returns the counters of `sys`' rotina scheduler (all zero if `sys` does
