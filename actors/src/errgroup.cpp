@@ -34,11 +34,9 @@
 //   back into the group (after-funcs run in their own goroutines).
 #include "rotina/errgroup.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include <string>
 
+#include "rotina/detail/group_wait.hpp"
 #include "rotina/runtime.hpp"
 
 namespace rotina::detail {
@@ -292,34 +290,12 @@ void errgroup_state::retire_locked(size_t n, wake_list& wakes) {
 
 bool errgroup_state::wait_goroutine(waiter* w, std::coroutine_handle<> h,
                                     cancel_fn fn, void* ctx) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  if (pending_ == 0)
-    return false;
-  w->who = park_current(h, fn, ctx);
-  waiters_.push_back(w);
-  return true;
+  return group_wait_goroutine(
+    mtx_, waiters_, [this] { return pending_ == 0; }, w, h, fn, ctx);
 }
 
 void errgroup_state::wait_thread() noexcept {
-  if (on_scheduler_worker()) {
-    // Blocking a scheduler worker here can deadlock the very goroutines we
-    // wait for: fail loudly instead.
-    std::fputs("rotina: wait() called without co_await inside a goroutine; "
-               "write `co_await g.wait()`\n",
-               stderr);
-    std::abort();
-  }
-  thread_parker parker;
-  waiter w;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (pending_ == 0)
-      return;
-    w.who = &parker;
-    waiters_.push_back(&w);
-  }
-  parker.wait();
-  std::lock_guard<std::mutex> guard{mtx_}; // orders us after the waker
+  group_wait_thread(mtx_, waiters_, [this] { return pending_ == 0; });
 }
 
 bool errgroup_state::withdraw(waiter* w) noexcept {

@@ -13,12 +13,10 @@
 //   goroutine is outstanding.
 #include "rotina/wait_group.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include <stdexcept>
 #include <string>
 
+#include "rotina/detail/group_wait.hpp"
 #include "rotina/runtime.hpp"
 
 namespace rotina::detail {
@@ -57,36 +55,12 @@ int64_t wait_group_state::count() {
 
 bool wait_group_state::wait_goroutine(waiter* w, std::coroutine_handle<> h,
                                       cancel_fn fn, void* ctx) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  if (count_ == 0)
-    return false;
-  w->who = park_current(h, fn, ctx);
-  waiters_.push_back(w);
-  return true;
+  return group_wait_goroutine(
+    mtx_, waiters_, [this] { return count_ == 0; }, w, h, fn, ctx);
 }
 
 void wait_group_state::wait_thread() noexcept {
-  if (on_scheduler_worker()) {
-    // Blocking a scheduler worker here can deadlock the very goroutines we
-    // wait for: fail loudly instead.
-    std::fputs("rotina: wait() called without co_await inside a goroutine; "
-               "write `co_await g.wait()`\n",
-               stderr);
-    std::abort();
-  }
-  thread_parker parker;
-  waiter w;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (count_ == 0)
-      return;
-    w.who = &parker;
-    waiters_.push_back(&w);
-  }
-  parker.wait();
-  // The waker completed `w` under mtx_; taking it once more orders our
-  // return after the waker's last touch of `w`.
-  std::lock_guard<std::mutex> guard{mtx_};
+  group_wait_thread(mtx_, waiters_, [this] { return count_ == 0; });
 }
 
 bool wait_group_state::withdraw(waiter* w) noexcept {
