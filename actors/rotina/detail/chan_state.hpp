@@ -112,8 +112,10 @@ public:
   }
 
 protected:
-  spinlock lock_;
-  const size_t cap_;
+  // The lock on a line of its own: a goroutine spinning for it does not take
+  // the line with the buffer indices away from the holder.
+  alignas(64) spinlock lock_;
+  alignas(64) const size_t cap_;
   size_t head_ = 0;
   size_t count_ = 0;
   bool closed_ = false;
