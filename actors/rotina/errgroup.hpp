@@ -31,94 +31,6 @@ class runtime;
 
 namespace detail {
 
-/// One body submitted to an errgroup, type-erased.
-class group_body {
-public:
-  virtual ~group_body() = default;
-
-  /// Starts the body. A coroutine body gets `cont` as its continuation and
-  /// its handle is returned (resume it; it resumes `cont` when done). A plain
-  /// callable runs to completion here and null is returned.
-  virtual std::coroutine_handle<>
-  start(std::coroutine_handle<> cont) noexcept = 0;
-
-  /// The outcome once finished: empty, the returned error, or an escaped
-  /// exception as errc::panic with its message.
-  virtual error outcome() noexcept = 0;
-};
-
-template <class F, class... Args>
-class group_body_impl final : public group_body {
-public:
-  using result_type = std::invoke_result_t<F&, Args&...>;
-
-  static constexpr bool is_coroutine = is_task<result_type>::value;
-
-  static_assert(
-    std::is_same_v<
-      result_type,
-      void> || std::is_same_v<result_type, error> || std::is_same_v<result_type, task<>> || std::is_same_v<result_type, task<error>>,
-    "an errgroup body must return rotina::task<rotina::error>, "
-    "rotina::task<>, rotina::error or void");
-
-  template <class G, class... Xs>
-  explicit group_body_impl(G&& f, Xs&&... xs)
-    : f_(std::forward<G>(f)), args_(std::forward<Xs>(xs)...) {
-    // nop
-  }
-
-  std::coroutine_handle<>
-  start(std::coroutine_handle<> cont) noexcept override {
-    try {
-      if constexpr (is_coroutine) {
-        task_ = std::apply(f_, args_);
-        task_.handle().promise().set_continuation(cont);
-        return task_.handle();
-      } else if constexpr (std::is_same_v<result_type, error>) {
-        result_ = std::apply(f_, args_);
-      } else {
-        std::apply(f_, args_);
-      }
-    } catch (...) {
-      result_ = error_from_exception(std::current_exception());
-    }
-    return nullptr;
-  }
-
-  error outcome() noexcept override {
-    if constexpr (is_coroutine) {
-      if (!task_.valid())
-        return result_;
-      auto& promise = task_.handle().promise();
-      if (auto ex = promise.exception())
-        return error_from_exception(ex);
-      if constexpr (std::is_same_v<result_type, task<error>>) {
-        try {
-          return promise.take();
-        } catch (...) {
-          return error_from_exception(std::current_exception());
-        }
-      }
-      return {};
-    } else {
-      return result_;
-    }
-  }
-
-private:
-  F f_;
-  std::tuple<Args...> args_;
-  std::conditional_t<is_coroutine, result_type, std::monostate> task_;
-  error result_;
-};
-
-template <class F, class... Args>
-std::unique_ptr<group_body> make_group_body(F&& f, Args&&... args) {
-  using impl = group_body_impl<std::decay_t<F>, std::decay_t<Args>...>;
-  return std::make_unique<impl>(std::forward<F>(f),
-                                std::forward<Args>(args)...);
-}
-
 /// The shared state of an errgroup (see actors/src/errgroup.cpp for its
 /// invariants and the worker protocol).
 class errgroup_state final
@@ -141,9 +53,9 @@ public:
 
   // -- called through errgroup --
 
-  void go(std::unique_ptr<group_body> b);
+  void go(std::unique_ptr<body_base> b);
 
-  bool try_go(std::unique_ptr<group_body>& b);
+  bool try_go(std::unique_ptr<body_base>& b);
 
   void set_limit(int64_t n);
 
@@ -179,10 +91,10 @@ public:
 
   /// Under the lock: hands `rec` the next body, or parks it idle (returns
   /// false from the awaiter's view), or tells it to exit.
-  step next_locked(worker_rec* rec, std::unique_ptr<group_body>& out);
+  step next_locked(worker_rec* rec, std::unique_ptr<body_base>& out);
 
   /// The worker's next step; parks the goroutine at `h` when idle.
-  step next(worker_rec* rec, std::unique_ptr<group_body>& out, waiter* w,
+  step next(worker_rec* rec, std::unique_ptr<body_base>& out, waiter* w,
             std::coroutine_handle<> h, cancel_fn fn, void* ctx);
 
   /// The worker's body finished with `outcome`.
@@ -196,7 +108,7 @@ public:
 
 private:
   /// go() and try_go(); `only_if_free` refuses when no slot is free.
-  bool submit(std::unique_ptr<group_body>& b, bool only_if_free);
+  bool submit(std::unique_ptr<body_base>& b, bool only_if_free);
 
   /// Counts `e` as a failure; returns whether it was the first. Under mtx_.
   bool record_locked(const error& e);
@@ -223,7 +135,7 @@ private:
   /// Live worker goroutines (busy, idle or between bodies).
   size_t workers_ = 0;
   bool orphaned_ = false;
-  std::deque<std::unique_ptr<group_body>> queue_;
+  std::deque<std::unique_ptr<body_base>> queue_;
   wait_list idle_;
   wait_list waiters_;
   error first_;
@@ -379,7 +291,7 @@ public:
   template <class F, class... Args>
   void go(F&& f, Args&&... args) const {
     st()->go(
-      detail::make_group_body(std::forward<F>(f), std::forward<Args>(args)...));
+      detail::make_body(std::forward<F>(f), std::forward<Args>(args)...));
   }
 
   /// try_go is Go's Group.TryGo(f): starts the body only if a slot is free
@@ -387,8 +299,7 @@ public:
   /// did. Never blocks; always true without a limit.
   template <class F, class... Args>
   bool try_go(F&& f, Args&&... args) const {
-    auto b = detail::make_group_body(std::forward<F>(f),
-                                     std::forward<Args>(args)...);
+    auto b = detail::make_body(std::forward<F>(f), std::forward<Args>(args)...);
     return st()->try_go(b);
   }
 

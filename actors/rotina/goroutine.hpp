@@ -26,16 +26,20 @@ namespace detail {
 
 class goroutine_env;
 
-/// Type-erased goroutine body: the callable and its arguments, kept alive in
-/// the goroutine's actor until the body finishes (a lambda coroutine reads its
+/// Type-erased body of a goroutine or of an errgroup task: the callable and its
+/// arguments, kept alive until the body finishes (a lambda coroutine reads its
 /// captures through the closure).
 class body_base {
 public:
   virtual ~body_base() = default;
 
-  /// Starts the body. Returns the top coroutine to resume, or a null handle if
-  /// the body was a plain callable and has already run to completion.
-  virtual std::coroutine_handle<> start() = 0;
+  /// Starts the body. A coroutine body is created (with `cont`, if not null,
+  /// as the coroutine to resume when it finishes) and its handle returned for
+  /// the caller to resume. A plain callable runs to completion here, as does
+  /// a coroutine function that throws before its first suspension; then null
+  /// is returned and outcome() tells how it ended.
+  virtual std::coroutine_handle<> start(std::coroutine_handle<> cont
+                                        = nullptr) noexcept = 0;
 
   /// The body's outcome once it finished: empty on success, the returned error
   /// (for bodies returning `rotina::error`), or the escaped exception as an
@@ -60,7 +64,7 @@ public:
     std::is_same_v<
       result_type,
       void> || std::is_same_v<result_type, error> || std::is_same_v<result_type, task<>> || std::is_same_v<result_type, task<error>>,
-    "a goroutine body must return void, rotina::error, "
+    "a goroutine or errgroup body must return void, rotina::error, "
     "rotina::task<> or rotina::task<rotina::error>");
 
   template <class G, class... Xs>
@@ -69,25 +73,29 @@ public:
     // nop
   }
 
-  std::coroutine_handle<> start() override {
-    if constexpr (is_coroutine) {
-      task_ = std::apply(f_, args_);
-      return task_.handle();
-    } else {
-      try {
-        if constexpr (std::is_same_v<result_type, error>)
-          result_ = std::apply(f_, args_);
-        else
-          std::apply(f_, args_);
-      } catch (...) {
-        result_ = error_from_exception(std::current_exception());
+  std::coroutine_handle<>
+  start(std::coroutine_handle<> cont) noexcept override {
+    try {
+      if constexpr (is_coroutine) {
+        task_ = std::apply(f_, args_);
+        if (cont)
+          task_.handle().promise().set_continuation(cont);
+        return task_.handle();
+      } else if constexpr (std::is_same_v<result_type, error>) {
+        result_ = std::apply(f_, args_);
+      } else {
+        std::apply(f_, args_);
       }
-      return nullptr;
+    } catch (...) {
+      result_ = error_from_exception(std::current_exception());
     }
+    return nullptr;
   }
 
   error outcome() noexcept override {
     if constexpr (is_coroutine) {
+      if (!task_.valid())
+        return result_; // threw before its first suspension
       auto& promise = task_.handle().promise();
       if (auto ex = promise.exception())
         return error_from_exception(ex);
@@ -114,7 +122,8 @@ private:
   std::tuple<Args...> args_;
   /// The running body, for coroutine bodies.
   std::conditional_t<is_coroutine, result_type, std::monostate> task_;
-  /// The outcome, for plain callables.
+  /// The outcome of a plain callable, or of a coroutine function that threw
+  /// before it suspended.
   error result_;
 };
 

@@ -47,7 +47,7 @@ namespace {
 /// worker when it finishes.
 class run_body {
 public:
-  explicit run_body(group_body* b) noexcept : b_(b) {
+  explicit run_body(body_base* b) noexcept : b_(b) {
     // nop
   }
 
@@ -65,14 +65,14 @@ public:
   }
 
 private:
-  group_body* b_;
+  body_base* b_;
 };
 
 /// `co_await` of a worker's next step.
 class next_step {
 public:
   next_step(errgroup_state* st, errgroup_state::worker_rec* rec,
-            std::unique_ptr<group_body>* out) noexcept
+            std::unique_ptr<body_base>* out) noexcept
     : st_(st), rec_(rec), out_(out) {
     // nop
   }
@@ -100,14 +100,14 @@ private:
 
   errgroup_state* st_;
   errgroup_state::worker_rec* rec_;
-  std::unique_ptr<group_body>* out_;
+  std::unique_ptr<body_base>* out_;
   waiter w_;
   errgroup_state::step result_ = errgroup_state::step::exit;
 };
 
 task<> worker_loop(std::shared_ptr<errgroup_state> st,
                    errgroup_state::worker_rec* rec) {
-  std::unique_ptr<group_body> b;
+  std::unique_ptr<body_base> b;
   for (;;) {
     auto s = co_await next_step{st.get(), rec, &b};
     if (s == errgroup_state::step::exit)
@@ -162,15 +162,15 @@ void errgroup_state::spawn_worker(worker_rec* rec) {
   supervise(sup, g);
 }
 
-void errgroup_state::go(std::unique_ptr<group_body> b) {
+void errgroup_state::go(std::unique_ptr<body_base> b) {
   submit(b, false);
 }
 
-bool errgroup_state::try_go(std::unique_ptr<group_body>& b) {
+bool errgroup_state::try_go(std::unique_ptr<body_base>& b) {
   return submit(b, true);
 }
 
-bool errgroup_state::submit(std::unique_ptr<group_body>& b, bool only_if_free) {
+bool errgroup_state::submit(std::unique_ptr<body_base>& b, bool only_if_free) {
   worker_rec* rec = nullptr;
   {
     wake_list wakes;
@@ -205,7 +205,7 @@ void errgroup_state::set_limit(int64_t n) {
 // -- workers ------------------------------------------------------------------
 
 errgroup_state::step
-errgroup_state::next_locked(worker_rec* rec, std::unique_ptr<group_body>& out) {
+errgroup_state::next_locked(worker_rec* rec, std::unique_ptr<body_base>& out) {
   if (limit_ >= 0 && workers_ > static_cast<size_t>(limit_)) {
     --workers_;
     rec->exited = true;
@@ -227,7 +227,7 @@ errgroup_state::next_locked(worker_rec* rec, std::unique_ptr<group_body>& out) {
 }
 
 errgroup_state::step errgroup_state::next(worker_rec* rec,
-                                          std::unique_ptr<group_body>& out,
+                                          std::unique_ptr<body_base>& out,
                                           waiter* w, std::coroutine_handle<> h,
                                           cancel_fn fn, void* ctx) {
   std::lock_guard<std::mutex> guard{mtx_};
@@ -350,7 +350,7 @@ caf::actor errgroup_state::supervisor() {
 
 void errgroup_state::on_down(caf::actor_id who, error outcome, bool shutdown) {
   caf::actor drop;
-  std::deque<std::unique_ptr<group_body>> dropped;
+  std::deque<std::unique_ptr<body_base>> dropped;
   worker_rec* spare = nullptr;
   bool first = false;
   {

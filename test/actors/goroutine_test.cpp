@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include "rotina/errgroup.hpp"
 #include "rotina/select.hpp"
 #include "test_util.hpp"
 
@@ -81,6 +82,24 @@ BOOST_AUTO_TEST_CASE(an_exception_ends_only_its_goroutine_and_is_reported) {
   BOOST_CHECK_EQUAL(plain.message(), "plain");
   // Others keep going.
   BOOST_CHECK(!test::run(rt, []() -> task<> { co_await yield(); }));
+}
+
+// Not a coroutine: it throws before any coroutine frame exists (as a body
+// whose arguments fail to copy into the frame would).
+task<> throws_before_the_coroutine(int x) {
+  throw std::invalid_argument("bad x " + std::to_string(x));
+}
+
+BOOST_AUTO_TEST_CASE(a_body_that_throws_before_its_coroutine_starts_is_a_panic) {
+  runtime rt{test::opts()};
+  auto err = test::run(rt, &throws_before_the_coroutine, 7);
+  BOOST_CHECK(err == errc::panic);
+  BOOST_CHECK_EQUAL(err.message(), "bad x 7");
+  errgroup g{rt};
+  g.go(&throws_before_the_coroutine, 8);
+  error gerr = g.wait();
+  BOOST_CHECK(gerr == errc::panic);
+  BOOST_CHECK_EQUAL(gerr.message(), "bad x 8");
 }
 
 BOOST_AUTO_TEST_CASE(a_body_may_return_an_error) {
