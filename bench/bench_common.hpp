@@ -194,6 +194,20 @@ inline void fail(const char* workload, const char* fmt, ...) {
   std::_Exit(1);
 }
 
+/// The end of a workload whose result is one checksum: stops `sw`, fails
+/// unless `sum` is `expected`, and returns the result line with `n` and the CPU
+/// time per op (add keys, then print()).
+inline out_line checksummed_line(const char* workload, stopwatch& sw, int64_t n,
+                                 int64_t sum, int64_t expected) {
+  sw.stop();
+  if (sum != expected)
+    fail(workload, "checksum %lld, expected %lld", static_cast<long long>(sum),
+         static_cast<long long>(expected));
+  out_line line{workload, sw.wall_ns(), static_cast<double>(n)};
+  line.kv("n", n).kv("cpu_ns_per_op", sw.cpu_ns() / static_cast<double>(n));
+  return line;
+}
+
 /// xorshift64 (13, 7, 17), iterated `iters` times starting from `x`: the
 /// workerpool job.
 inline uint64_t xorshift(uint64_t x, int iters) {

@@ -194,16 +194,7 @@ void bench_pingpong(runtime& rt, const settings& s) {
     wg.done();
   });
   wg.wait();
-  sw.stop();
-  auto wall = sw.wall_ns();
-  auto cpu = sw.cpu_ns();
-  if (sum != n * (n - 1) / 2)
-    fail("pingpong", "checksum %lld, expected %lld",
-         static_cast<long long>(sum), static_cast<long long>(n * (n - 1) / 2));
-  out_line{"pingpong", wall, static_cast<double>(n)}
-    .kv("n", n)
-    .kv("cpu_ns_per_op", per_op(cpu, n))
-    .print();
+  checksummed_line("pingpong", sw, n, sum, n * (n - 1) / 2).print();
 }
 
 // -- buffered
@@ -231,16 +222,7 @@ void bench_buffered(runtime& rt, const settings& s) {
     wg.done();
   });
   wg.wait();
-  sw.stop();
-  auto wall = sw.wall_ns();
-  auto cpu = sw.cpu_ns();
-  if (sum != n * (n - 1) / 2)
-    fail("buffered", "checksum %lld, expected %lld",
-         static_cast<long long>(sum), static_cast<long long>(n * (n - 1) / 2));
-  out_line{"buffered", wall, static_cast<double>(n)}
-    .kv("n", n)
-    .kv("cpu_ns_per_op", per_op(cpu, n))
-    .print();
+  checksummed_line("buffered", sw, n, sum, n * (n - 1) / 2).print();
 }
 
 // -- fanin
@@ -270,17 +252,8 @@ void bench_fanin(runtime& rt, const settings& s) {
     wg.done();
   });
   wg.wait();
-  sw.stop();
-  auto wall = sw.wall_ns();
-  auto cpu = sw.cpu_ns();
-  auto expected = producers * (per * (per - 1) / 2);
-  if (sum != expected)
-    fail("fanin", "checksum %lld, expected %lld", static_cast<long long>(sum),
-         static_cast<long long>(expected));
-  out_line{"fanin", wall, static_cast<double>(n)}
-    .kv("n", n)
+  checksummed_line("fanin", sw, n, sum, producers * (per * (per - 1) / 2))
     .kv("producers", producers)
-    .kv("cpu_ns_per_op", per_op(cpu, n))
     .print();
 }
 
