@@ -325,14 +325,7 @@ BOOST_AUTO_TEST_CASE(every_value_is_received_exactly_once) {
       for (int64_t s = 0; s < senders; ++s)
         BOOST_REQUIRE(sent.recv_blocking());
       ch.close();
-      int64_t sum = 0, count = 0;
-      for (int64_t r = 0; r < receivers; ++r) {
-        auto [rs, rc] = *sums.recv_blocking();
-        sum += rs;
-        count += rc;
-      }
-      BOOST_CHECK_EQUAL(count, total);
-      BOOST_CHECK_EQUAL(sum, total * (total + 1) / 2);
+      test::check_received_once(sums, receivers, total);
     }
   }
 }

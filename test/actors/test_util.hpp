@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <utility>
@@ -74,6 +75,21 @@ void await_waiting(const detail::chan_handle<T>& ch, size_t senders,
       BOOST_FAIL("the expected goroutines never parked");
     std::this_thread::sleep_for(std::chrono::microseconds{100});
   }
+}
+
+/// The end of an exactly-once test: each of `receivers` goroutines reports
+/// the (sum, count) of what it received; together they must have received
+/// the values 1..`total` once each.
+inline void check_received_once(const chan<std::pair<int64_t, int64_t>>& sums,
+                                int64_t receivers, int64_t total) {
+  int64_t sum = 0, count = 0;
+  for (int64_t r = 0; r < receivers; ++r) {
+    auto [rs, rc] = *sums.recv_blocking();
+    sum += rs;
+    count += rc;
+  }
+  BOOST_CHECK_EQUAL(count, total);
+  BOOST_CHECK_EQUAL(sum, total * (total + 1) / 2);
 }
 
 } // namespace rotina::test
