@@ -22,13 +22,21 @@ namespace {
 
 // Directional views are checked at compile time.
 template <class C>
-concept can_send = requires(C c) { c.send(1); };
+concept can_send = requires(C c) {
+  c.send(1);
+};
 template <class C>
-concept can_close = requires(C c) { c.close(); };
+concept can_close = requires(C c) {
+  c.close();
+};
 template <class C>
-concept can_recv = requires(C c) { c.recv(); };
+concept can_recv = requires(C c) {
+  c.recv();
+};
 template <class C, class V>
-concept can_send_value = requires(C c, V v) { c.send(v); };
+concept can_send_value = requires(C c, V v) {
+  c.send(v);
+};
 
 static_assert(!can_send<recv_chan<int>>);
 static_assert(!can_close<recv_chan<int>>);
@@ -144,13 +152,14 @@ BOOST_AUTO_TEST_CASE(close_makes_blocked_senders_panic) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(send_on_closed_channel_panics_and_ends_only_that_goroutine) {
+BOOST_AUTO_TEST_CASE(
+  send_on_closed_channel_panics_and_ends_only_that_goroutine) {
   runtime rt{test::opts()};
   auto ch = make_chan<int>(rt, 1);
   ch.close();
   auto err = test::run(rt, [ch]() -> task<> { co_await ch.send(1); });
   BOOST_CHECK(err == errc::send_on_closed);
-  BOOST_CHECK_THROW((void) ch.try_send(1), panic_error);
+  BOOST_CHECK_THROW((void)ch.try_send(1), panic_error);
   BOOST_CHECK_THROW(ch.send_blocking(1), panic_error);
   // Other goroutines go on.
   auto ok = make_chan<int>(rt, 1);
@@ -188,7 +197,7 @@ BOOST_AUTO_TEST_CASE(nil_channel_blocks_forever_until_shutdown) {
     });
     auto b = test::start(rt, [nil, parked]() -> task<> {
       ++*parked;
-      (void) co_await nil.recv();
+      (void)co_await nil.recv();
       ++*parked;
     });
     std::this_thread::sleep_for(50ms);
@@ -383,7 +392,8 @@ BOOST_AUTO_TEST_CASE(actor_identity_meets_local_goroutines_on_one_queue) {
   caf::scoped_actor self{rt.system()};
   // A local goroutine receives what a message sends.
   auto got = make_chan<int>(rt, 1);
-  test::start(rt, [ch, got]() -> task<> { co_await got.send(*co_await ch.recv()); });
+  test::start(
+    rt, [ch, got]() -> task<> { co_await got.send(*co_await ch.recv()); });
   bool sent = false;
   self->request(a, 10s, chan_send_atom::value, 11)
     .receive([&] { sent = true; },

@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(a_child_of_a_timed_out_parent_reports_deadline_exceeded) {
   auto [grandchild, cancel_gc] = with_timeout(child, 1h);
   // The earlier deadline of the parent wins.
   BOOST_CHECK(grandchild.deadline() == parent.deadline());
-  (void) grandchild.done().recv_blocking();
+  (void)grandchild.done().recv_blocking();
   BOOST_CHECK(grandchild.err() == errc::deadline_exceeded);
   BOOST_CHECK(child.err() == errc::deadline_exceeded);
   cancel_gc();
@@ -123,8 +123,7 @@ BOOST_AUTO_TEST_CASE(cancel_before_the_deadline_reports_canceled) {
   auto [ctx, cancel] = with_timeout(background(rt), 1h);
   cancel();
   BOOST_CHECK(ctx.err() == errc::canceled);
-  auto [past, cancel_past] = with_deadline(background(rt),
-                                           clock::now() - 1s);
+  auto [past, cancel_past] = with_deadline(background(rt), clock::now() - 1s);
   BOOST_CHECK(past.err() == errc::deadline_exceeded); // at once
   cancel_past();
 }
@@ -172,8 +171,8 @@ BOOST_AUTO_TEST_CASE(after_func_runs_once_after_cancel_unless_stopped) {
   runtime rt{test::opts()};
   auto [ctx, cancel] = with_cancel(background(rt));
   auto ran = make_chan<int>(rt, 4);
-  auto stop1 = after_func(ctx, [ran] { (void) ran.try_send(1); });
-  auto stop2 = after_func(ctx, [ran] { (void) ran.try_send(2); });
+  auto stop1 = after_func(ctx, [ran] { (void)ran.try_send(1); });
+  auto stop2 = after_func(ctx, [ran] { (void)ran.try_send(2); });
   BOOST_CHECK(stop2());
   BOOST_CHECK(!stop2()); // already stopped
   cancel();
@@ -181,7 +180,7 @@ BOOST_AUTO_TEST_CASE(after_func_runs_once_after_cancel_unless_stopped) {
   BOOST_CHECK_EQUAL(*ran.recv_blocking(), 1);
   BOOST_CHECK(!stop1()); // already started
   // Registered on a done context: runs at once.
-  auto stop3 = after_func(ctx, [ran] { (void) ran.try_send(3); });
+  auto stop3 = after_func(ctx, [ran] { (void)ran.try_send(3); });
   BOOST_CHECK_EQUAL(*ran.recv_blocking(), 3);
   BOOST_CHECK(!stop3());
   std::this_thread::sleep_for(10ms);
@@ -220,7 +219,7 @@ BOOST_AUTO_TEST_CASE(recv_with_a_context_tells_value_closed_and_canceled) {
   auto [ctx, cancel] = with_cancel(background(rt));
   auto ch = make_chan<int>(rt, 2);
   auto out = make_chan<std::string>(rt, 8);
-  (void) ch.try_send(7);
+  (void)ch.try_send(7);
   auto end = test::start(rt, [ch, out, c = ctx]() -> task<> {
     auto r = co_await recv(c, ch);
     // g++ 12 mis-destroys a ?: temporary inside co_await: name it first.
@@ -249,9 +248,8 @@ BOOST_AUTO_TEST_CASE(send_with_a_context_returns_its_error_when_canceled) {
   runtime rt{test::opts()};
   auto [ctx, cancel] = with_timeout(background(rt), 30ms);
   auto ch = make_chan<int>(rt); // nobody receives
-  auto err = test::run(rt, [ch, c = ctx]() -> task<error> {
-    co_return co_await send(c, ch, 1);
-  });
+  auto err = test::run(
+    rt, [ch, c = ctx]() -> task<error> { co_return co_await send(c, ch, 1); });
   BOOST_CHECK(err == errc::deadline_exceeded);
   cancel();
 }
