@@ -47,12 +47,12 @@ private:
   /// pause takes on this project's EPYC machines; ~65 us of looks before the
   /// first yield).
   static constexpr unsigned max_backoff = 256;
-  /// Looks before the waiter starts yielding its thread as well.
-  static constexpr int yield_after = 16;
+  /// Looks after which the waiter yields its thread as well, at every look.
+  static constexpr int yield_after = 17;
 
   void lock_slow() noexcept {
     unsigned backoff = 1;
-    for (int rounds = 0;; ++rounds) {
+    for (int looks = 1;; ++looks) {
       for (unsigned i = 0; i < backoff; ++i)
         pause();
       if (backoff < max_backoff)
@@ -60,8 +60,10 @@ private:
       if (!flag_.load(std::memory_order_relaxed)
           && !flag_.exchange(true, std::memory_order_acquire))
         return;
-      if (rounds > yield_after)
+      if (looks >= yield_after) {
+        looks = yield_after; // no overflow however long the wait
         std::this_thread::yield();
+      }
     }
   }
 
