@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(try_go_fails_at_the_limit_and_succeeds_after) {
   g.set_limit(limit);
   auto gate = make_chan<int>(rt);
   for (int i = 0; i < limit; ++i)
-    BOOST_CHECK(g.try_go([gate]() -> task<> { (void) co_await gate.recv(); }));
+    BOOST_CHECK(g.try_go([gate]() -> task<> { (void)co_await gate.recv(); }));
   BOOST_CHECK(!g.try_go([] {}));
   gate.close();
   error err = g.wait();
@@ -185,7 +185,7 @@ BOOST_AUTO_TEST_CASE(changing_the_limit_while_bodies_run_is_misuse) {
   runtime rt{test::opts()};
   errgroup g{rt};
   auto gate = make_chan<int>(rt);
-  g.go([gate]() -> task<> { (void) co_await gate.recv(); });
+  g.go([gate]() -> task<> { (void)co_await gate.recv(); });
   try {
     g.set_limit(2);
     BOOST_FAIL("set_limit while active did not throw");
@@ -241,7 +241,7 @@ BOOST_AUTO_TEST_CASE(a_killed_worker_is_an_error_and_queued_bodies_still_run) {
   g.set_limit(1);
   auto never = make_chan<int>(rt);
   std::atomic<bool> second_ran{false};
-  g.go([never]() -> task<> { (void) co_await never.recv(); });
+  g.go([never]() -> task<> { (void)co_await never.recv(); });
   g.go([&second_ran] { second_ran = true; });
   std::vector<caf::actor> workers;
   auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -341,7 +341,7 @@ BOOST_AUTO_TEST_CASE(parallel_hashing_of_a_directory_tree_md5all) {
         }
       });
     go([grp = g, results]() -> task<> {
-      (void) co_await grp.wait();
+      (void)co_await grp.wait();
       results.close();
     });
     while (auto r = co_await results.recv())
@@ -360,7 +360,8 @@ BOOST_AUTO_TEST_CASE(md5all_stops_at_the_first_error) {
     auto paths = make_chan<std::string>();
     g.go([paths, c = ctx]() -> task<error> {
       for (int i = 0;; ++i)
-        if (auto e = co_await send(c, paths, "/nonexistent/" + std::to_string(i)))
+        if (auto e
+            = co_await send(c, paths, "/nonexistent/" + std::to_string(i)))
           co_return e; // canceled: stop producing
     });
     g.go([paths, c = ctx]() -> task<error> {

@@ -52,10 +52,13 @@ BOOST_AUTO_TEST_CASE(go_copies_the_arguments_when_called) {
   auto out = make_chan<std::string>(rt, 1);
   auto gate = make_chan<int>(rt);
   std::string s = "before";
-  go(rt, [](std::string x, chan<std::string> out, chan<int> gate) -> task<> {
-    co_await gate.recv();
-    co_await out.send(x);
-  }, s, out, gate);
+  go(
+    rt,
+    [](std::string x, chan<std::string> out, chan<int> gate) -> task<> {
+      co_await gate.recv();
+      co_await out.send(x);
+    },
+    s, out, gate);
   s = "after";
   gate.send_blocking(1);
   BOOST_CHECK_EQUAL(*out.recv_blocking(), "before");
@@ -64,7 +67,8 @@ BOOST_AUTO_TEST_CASE(go_copies_the_arguments_when_called) {
 BOOST_AUTO_TEST_CASE(a_plain_callable_runs_to_completion_on_its_actor) {
   runtime rt{test::opts()};
   auto out = make_chan<int>(rt, 1);
-  go(rt, [](chan<int> out, int x) { (void) out.try_send(x * 2); }, out, 21);
+  go(
+    rt, [](chan<int> out, int x) { (void)out.try_send(x * 2); }, out, 21);
   BOOST_CHECK_EQUAL(*out.recv_blocking(), 42);
 }
 
@@ -90,7 +94,8 @@ task<> throws_before_the_coroutine(int x) {
   throw std::invalid_argument("bad x " + std::to_string(x));
 }
 
-BOOST_AUTO_TEST_CASE(a_body_that_throws_before_its_coroutine_starts_is_a_panic) {
+BOOST_AUTO_TEST_CASE(
+  a_body_that_throws_before_its_coroutine_starts_is_a_panic) {
   runtime rt{test::opts()};
   auto err = test::run(rt, &throws_before_the_coroutine, 7);
   BOOST_CHECK(err == errc::panic);
@@ -119,7 +124,7 @@ BOOST_AUTO_TEST_CASE(awaited_helpers_return_values_and_rethrow) {
     if (sum != 42)
       co_return error{errc::failed, "wrong sum"};
     try {
-      (void) co_await fails_later();
+      (void)co_await fails_later();
     } catch (const std::runtime_error& x) {
       co_return std::string{x.what()} == "helper failed"
         ? error{}
@@ -170,12 +175,11 @@ BOOST_AUTO_TEST_CASE(a_blocking_goroutine_does_not_stall_the_scheduler) {
   go_blocking(rt, [released, out] {
     // Blocks its OS thread, as a C library call would.
     auto v = released.recv_blocking();
-    (void) out.try_send(*v);
+    (void)out.try_send(*v);
   });
   // With one scheduler thread, goroutines still run meanwhile.
-  BOOST_CHECK(!test::run(rt, [released]() -> task<> {
-    co_await released.send(7);
-  }));
+  BOOST_CHECK(
+    !test::run(rt, [released]() -> task<> { co_await released.send(7); }));
   BOOST_CHECK_EQUAL(*out.recv_blocking(), 7);
 }
 
@@ -184,8 +188,8 @@ BOOST_AUTO_TEST_CASE(a_goroutine_killed_from_outside_reports_killed) {
   auto ch = make_chan<std::string>(rt);
   auto done = make_chan<error>(rt, 1);
   auto g = detail::spawn_goroutine(
-    &rt, detail::make_body([ch]() -> task<> { (void) co_await ch.recv(); }),
-    {}, [done](const error& e) { (void) done.try_send(e); });
+    &rt, detail::make_body([ch]() -> task<> { (void)co_await ch.recv(); }), {},
+    [done](const error& e) { (void)done.try_send(e); });
   std::this_thread::sleep_for(30ms);
   caf::anon_send_exit(g, caf::exit_reason::kill);
   BOOST_CHECK(*done.recv_blocking() == errc::killed);
@@ -196,9 +200,9 @@ BOOST_AUTO_TEST_CASE(a_goroutine_killed_from_outside_reports_killed) {
 BOOST_AUTO_TEST_CASE(monitors_see_the_outcome_in_the_down_message) {
   runtime rt{test::opts()};
   auto g = detail::spawn_goroutine(&rt, detail::make_body([]() -> task<> {
-                                     co_await yield();
-                                     throw std::runtime_error("exit reason");
-                                   }),
+    co_await yield();
+    throw std::runtime_error("exit reason");
+  }),
                                    {});
   caf::scoped_actor self{rt.system()};
   self->monitor(g);
@@ -219,7 +223,7 @@ BOOST_AUTO_TEST_CASE(one_close_releases_100000_parked_goroutines) {
     go(rt, [gate, exited, all_out]() -> task<> {
       auto v = co_await gate.recv();
       if (!v && exited->fetch_add(1) + 1 == n)
-        (void) all_out.try_send(1);
+        (void)all_out.try_send(1);
     });
   gate.close();
   BOOST_CHECK(test::recv_within(rt, all_out, 120s));
@@ -232,7 +236,7 @@ BOOST_AUTO_TEST_CASE(spawning_100000_goroutines_from_one_goroutine_finishes) {
   auto count = make_chan<int>(rt, n);
   BOOST_CHECK(!test::run(rt, [count]() -> task<> {
     for (int i = 0; i < n; ++i)
-      go([count] { (void) count.try_send(1); });
+      go([count] { (void)count.try_send(1); });
     for (int i = 0; i < n; ++i)
       co_await count.recv();
   }));
@@ -271,7 +275,7 @@ BOOST_AUTO_TEST_CASE(shutdown_with_parked_goroutines_neither_hangs_nor_leaks) {
       runtime rt{test::opts(2, policy)};
       auto never = make_chan<std::string>(rt);
       for (int i = 0; i < 10000; ++i)
-        go(rt, [never]() -> task<> { (void) co_await never.recv(); });
+        go(rt, [never]() -> task<> { (void)co_await never.recv(); });
       std::this_thread::sleep_for(20ms);
     }
     // "wait" notices that every goroutine is asleep and stops waiting long
