@@ -24,7 +24,8 @@ BOOST_AUTO_TEST_CASE(select_blocks_until_a_case_is_ready_and_runs_exactly_one) {
   test::start(rt, [a, b, out]() -> task<> {
     std::string ran;
     auto idx = co_await select(
-      recv_case(a, [&](std::optional<int> v) { ran += "a" + std::to_string(*v); }),
+      recv_case(a,
+                [&](std::optional<int> v) { ran += "a" + std::to_string(*v); }),
       recv_case(b, [&](std::optional<std::string> v) { ran += "b" + *v; }));
     co_await out.send(std::to_string(idx) + ":" + ran);
   });
@@ -93,8 +94,8 @@ BOOST_AUTO_TEST_CASE(nil_channel_cases_are_never_chosen) {
   auto err = test::run(rt, [nil, ready]() -> task<error> {
     for (int i = 0; i < 2000; ++i) {
       co_await ready.send(i);
-      auto idx = co_await select(recv_case(nil), send_case(nil, 1),
-                                 recv_case(ready));
+      auto idx
+        = co_await select(recv_case(nil), send_case(nil, 1), recv_case(ready));
       if (idx != 2)
         co_return error{errc::failed, "nil case chosen"};
     }
@@ -121,15 +122,13 @@ BOOST_AUTO_TEST_CASE(select_send_on_closed_channel_panics) {
   runtime rt{test::opts()};
   auto a = make_chan<int>(rt);
   a.close();
-  auto err = test::run(rt, [a]() -> task<> {
-    (void) co_await select(send_case(a, 1));
-  });
+  auto err = test::run(
+    rt, [a]() -> task<> { (void)co_await select(send_case(a, 1)); });
   BOOST_CHECK(err == errc::send_on_closed);
   // And when the close happens while the select waits.
   auto b = make_chan<int>(rt);
-  auto done = test::start(rt, [b]() -> task<> {
-    (void) co_await select(send_case(b, 1));
-  });
+  auto done = test::start(
+    rt, [b]() -> task<> { (void)co_await select(send_case(b, 1)); });
   std::this_thread::sleep_for(20ms);
   b.close();
   BOOST_CHECK(*done.recv_blocking() == errc::send_on_closed);
@@ -226,7 +225,7 @@ BOOST_AUTO_TEST_CASE(an_abandoned_timeout_does_not_hold_shutdown) {
     auto ready = make_chan<int>(rt, 1);
     BOOST_REQUIRE(ready.try_send(1));
     BOOST_CHECK(!test::run(rt, [ready]() -> task<> {
-      (void) co_await select(recv_case(ready), timeout_case(30s));
+      (void)co_await select(recv_case(ready), timeout_case(30s));
     }));
   }
   BOOST_CHECK_LT(std::chrono::steady_clock::now() - t0, 10s);

@@ -29,10 +29,9 @@ inline options opts(size_t threads = 2, std::string policy = "cancel") {
 template <class F, class... Args>
 chan<error> start(runtime& rt, F f, Args... args) {
   auto done = make_chan<error>(rt, 1);
-  detail::spawn_goroutine(&rt, detail::make_body(std::move(f), args...), {},
-                          [done](const error& err) {
-                            (void) done.try_send(err);
-                          });
+  detail::spawn_goroutine(
+    &rt, detail::make_body(std::move(f), args...), {},
+    [done](const error& err) { (void)done.try_send(err); });
   return done;
 }
 
@@ -61,7 +60,7 @@ std::optional<T> recv_within(runtime& rt, const chan<T>& ch,
     }
     std::this_thread::sleep_for(std::chrono::microseconds{200});
   }
-  (void) rt;
+  (void)rt;
 }
 
 /// Blocks the test thread until `ch` has `senders` waiting senders and
