@@ -221,9 +221,11 @@ BOOST_DATA_TEST_CASE(runnext_pair_does_not_starve_queue, bdata::make({1, 2}),
 // slot and must be taken by another worker (stuck-next steal), or this
 // deadlocks.
 BOOST_AUTO_TEST_CASE(stuck_next_slot_is_stolen) {
+  // Declared before the system: the blocker may read it once more after this
+  // function saw it set, and ~actor_system waits for the blocker to finish.
+  std::atomic<bool> released{false};
   config cfg{2};
   caf::actor_system sys{cfg};
-  std::atomic<bool> released{false};
   auto helper = sys.spawn([&](caf::event_based_actor*) -> caf::behavior {
     return {
       [](ping_atom, int64_t i) { return i; },
