@@ -11,6 +11,8 @@ GNU time (/usr/bin/time). Writes into --results:
   table.md          the same as a Markdown table (for docs/benchmarks.md)
   table.csv         one row per workload, machine-readable
   ratios.dat/.gp    gnuplot input; ratios.png the bar chart of the ratios
+                    (only if gnuplot is installed: Debian's gnuplot-nox; else
+                    the chart is skipped, and the summary says so)
   machine.txt       date, CPU, cores, load average at start and end
 Exit status 1 if any rotina run failed (wrong result, crash, timeout).
 --from-raw RAW re-summarizes an earlier run's raw.txt without running.
@@ -19,6 +21,7 @@ Exit status 1 if any rotina run failed (wrong result, crash, timeout).
 import argparse
 import datetime
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -455,13 +458,28 @@ plot '%s' using 2:xtic(1) title "rotina / Go" lc rgb "#1f77b4", \\
      '' using 3 title "rotina / raw CAF" lc rgb "#ff7f0e"
 """ % (png, a.runs, threads, started.strftime("%Y-%m-%d %H:%M UTC"),
             load_start, load_end, dat))
-    try:
-        subprocess.run(["gnuplot", gp], check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        print("compare.py: gnuplot failed: %s (chart not written)" % e,
-              file=sys.stderr)
-    print("results: %s (table.txt, table.md, table.csv, ratios.png, %s"
-          "machine.txt)" % (a.results, "" if a.from_raw else "raw.txt, "))
+    # A chart from an earlier run must not pass for this run's.
+    if os.path.exists(png):
+        os.remove(png)
+    chart = None
+    if shutil.which("gnuplot") is None:
+        print("compare.py: gnuplot is not installed: chart SKIPPED, no "
+              "ratios.png (apt-get install gnuplot-nox; then re-draw it with "
+              "gnuplot %s)" % gp, file=sys.stderr)
+    else:
+        try:
+            subprocess.run(["gnuplot", gp], check=True)
+            if os.path.exists(png):
+                chart = "ratios.png"
+            else:
+                print("compare.py: gnuplot wrote no %s: chart SKIPPED" % png,
+                      file=sys.stderr)
+        except (OSError, subprocess.CalledProcessError) as e:
+            print("compare.py: gnuplot failed: %s: chart SKIPPED, no "
+                  "ratios.png" % e, file=sys.stderr)
+    print("results: %s (table.txt, table.md, table.csv, %s%s"
+          "machine.txt)" % (a.results, chart + ", " if chart else "",
+                            "" if a.from_raw else "raw.txt, "))
 
     rotina_failed = [f for f in failures if f[1] == "rotina"]
     if failures:

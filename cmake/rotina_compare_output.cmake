@@ -1,11 +1,15 @@
-# Runs a program and compares its standard output with an expected-output file.
+# Runs a program and compares its standard output with an expected output:
+# a file, or what another command prints when the test runs.
 # Usage:
 #   cmake -DPROGRAM=<exe> -DEXPECTED=<file> [-DARGS=<a;b;c>] -P rotina_compare_output.cmake
+#   cmake -DPROGRAM=<exe> -DEXPECTED_COMMAND=<cmd;a;b> [-DARGS=...] -P ...
 # Comparison is line by line after trimming trailing whitespace. In the
-# expected file the token {} matches any non-empty text (for host names, PIDs,
-# thread counts and the like). A non-zero exit status fails the test too.
-if(NOT PROGRAM OR NOT EXPECTED)
-  message(FATAL_ERROR "usage: -DPROGRAM=exe -DEXPECTED=file [-DARGS=...]")
+# expected text the token {} matches any non-empty text (for host names, PIDs,
+# thread counts and the like). A non-zero exit status of either program fails
+# the test too.
+if(NOT PROGRAM OR (NOT EXPECTED AND NOT EXPECTED_COMMAND))
+  message(FATAL_ERROR "usage: -DPROGRAM=exe -DEXPECTED=file | "
+                      "-DEXPECTED_COMMAND=cmd;args [-DARGS=...]")
 endif()
 execute_process(COMMAND "${PROGRAM}" ${ARGS}
   RESULT_VARIABLE status
@@ -15,7 +19,19 @@ if(NOT status EQUAL 0)
   message(FATAL_ERROR "${PROGRAM} exited with status ${status}\n"
                       "stdout:\n${actual}\nstderr:\n${errors}")
 endif()
-file(READ "${EXPECTED}" expected)
+if(EXPECTED_COMMAND)
+  execute_process(COMMAND ${EXPECTED_COMMAND}
+    RESULT_VARIABLE status
+    OUTPUT_VARIABLE expected
+    ERROR_VARIABLE errors)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "expected-output command ${EXPECTED_COMMAND} exited "
+                        "with status ${status}\nstderr:\n${errors}")
+  endif()
+  set(EXPECTED "the output of ${EXPECTED_COMMAND}")
+else()
+  file(READ "${EXPECTED}" expected)
+endif()
 string(REGEX REPLACE "[ \t\r\n]+$" "" actual "${actual}")
 string(REGEX REPLACE "[ \t\r\n]+$" "" expected "${expected}")
 # Turn both texts into lists of lines (escape ';', CMake's list separator).

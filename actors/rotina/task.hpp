@@ -7,6 +7,8 @@
 #include <utility>
 #include <variant>
 
+#include "rotina/detail/gcc12_check.hpp"
+
 namespace rotina {
 
 template <class T = void>

@@ -1,6 +1,7 @@
 // errgroup: hashes every file under a directory with a bounded number of
 // goroutines; the first error cancels the rest. errgroup's md5all example
-// (ExampleGroup_pipeline), with FNV-1a instead of MD5 to stay dependency-free.
+// (ExampleGroup_pipeline); MD5 from OpenSSL's libcrypto (EVP_Digest), so the
+// output matches `md5sum` (sorted by path, paths relative to the directory).
 //
 // The Go original (shortened):
 //   g, ctx := errgroup.WithContext(ctx)
@@ -23,12 +24,16 @@
 //   return m, g.Wait()
 //
 // Run: errgroup <directory>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <utility>
+
+#include <openssl/evp.h>
 
 #include <rotina/context.hpp>
 #include <rotina/errgroup.hpp>
@@ -37,9 +42,24 @@
 
 using namespace rotina;
 namespace fs = std::filesystem;
-using result = std::pair<std::string, unsigned long long>;
+using result = std::pair<std::string, std::string>; // path, MD5 in hex
 
-task<error> hash_all(runtime& rt, fs::path root, std::map<std::string, unsigned long long>& m) {
+// Go's md5.Sum(data), printed as %x. Empty on failure.
+std::string md5_hex(const std::string& data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_md5(), nullptr) != 1)
+    return {};
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) {
+    char buf[3];
+    std::snprintf(buf, sizeof buf, "%02x", md[i]);
+    hex += buf;
+  }
+  return hex;
+}
+
+task<error> hash_all(runtime& rt, fs::path root, std::map<std::string, std::string>& m) {
   auto [g, ctx] = errgroup::with_context(rt, background(rt));
   auto paths = make_chan<fs::path>();
   g.go([paths, root, c = ctx]() -> task<error> {
@@ -55,14 +75,15 @@ task<error> hash_all(runtime& rt, fs::path root, std::map<std::string, unsigned 
   for (int i = 0; i < 4; ++i) // numDigesters
     g.go([paths, c, root, ctx = ctx]() -> task<error> {
       while (auto path = co_await paths.recv()) {
-        std::ifstream in{*path, std::ios::binary};
+        std::ifstream in{*path, std::ios::binary}; // os.ReadFile
         if (!in)
           co_return error{errc::failed, "open " + path->string()};
-        unsigned long long h = 14695981039346656037ull; // FNV-1a
-        for (char ch; in.get(ch);)
-          h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
+        std::string data{std::istreambuf_iterator<char>{in}, {}};
+        auto sum = md5_hex(data);
+        if (sum.empty())
+          co_return error{errc::failed, "md5 " + path->string() + ": EVP_Digest failed"};
         auto name = fs::relative(*path, root).generic_string();
-        if (auto e = co_await send(ctx, c, result{name, h}))
+        if (auto e = co_await send(ctx, c, result{name, sum}))
           co_return e;
       }
       co_return error{};
@@ -80,7 +101,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: errgroup <directory>\n");
     return 2;
   }
-  std::map<std::string, unsigned long long> m;
+  std::map<std::string, std::string> m;
   error err;
   wait_group wg{rt};
   wg.go([&]() -> task<> { err = co_await hash_all(rt, args[0], m); });
@@ -90,5 +111,5 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (auto& [path, sum] : m)
-    std::printf("%016llx  %s\n", sum, path.c_str());
+    std::printf("%s  %s\n", sum.c_str(), path.c_str());
 }
