@@ -156,8 +156,12 @@ public:
   /// to the counter; when it reaches zero every waiter wakes. Never blocks.
   /// Throws panic_error "sync: negative WaitGroup counter"
   /// (errc::negative_counter) if the counter would go below zero, and leaves
-  /// it unchanged. Deviation from Go: Go panics and leaves the counter
-  /// negative; an Add that races with Wait is not detected.
+  /// it unchanged. Throws panic_error "sync: WaitGroup counter overflows"
+  /// (errc::misuse, with the counter and delta) if the counter would exceed
+  /// INT64_MAX, and leaves it unchanged. Deviation from Go: Go panics and
+  /// leaves the counter negative; Go's 32-bit counter silently wraps past
+  /// 2^31-1 (then reports a negative counter); an Add that races with Wait is
+  /// not detected.
   void add(int64_t delta) const {
     st_->add(delta);
   }

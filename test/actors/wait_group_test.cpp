@@ -4,6 +4,7 @@
 #include "rotina/wait_group.hpp"
 
 #include <atomic>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -69,13 +70,34 @@ BOOST_AUTO_TEST_CASE(negative_counter_throws_with_go_wording) {
     BOOST_FAIL("done() below zero did not throw");
   } catch (const panic_error& e) {
     BOOST_CHECK(e.err() == errc::negative_counter);
-    BOOST_CHECK_EQUAL(std::string{e.what()}, "sync: negative WaitGroup counter");
+    BOOST_CHECK_EQUAL(std::string{e.what()},
+                      "sync: negative WaitGroup counter");
   }
   BOOST_CHECK_EQUAL(wg.count(), 0); // unchanged, still usable
   BOOST_CHECK_THROW(wg.add(-3), panic_error);
   wg.add(1);
   wg.done();
   wg.wait();
+}
+
+// Go's counter would wrap; rotina's int64 counter must never overflow (UB):
+// the add that would exceed INT64_MAX panics and changes nothing.
+BOOST_AUTO_TEST_CASE(
+  add_that_overflows_the_counter_panics_and_changes_nothing) {
+  wait_group wg;
+  wg.add(std::numeric_limits<int64_t>::max());
+  try {
+    wg.add(1);
+    BOOST_FAIL("add past INT64_MAX did not throw");
+  } catch (const panic_error& e) {
+    BOOST_CHECK(e.err() == errc::misuse);
+    BOOST_CHECK(
+      std::string{e.what()}.starts_with("sync: WaitGroup counter overflows"));
+  }
+  BOOST_CHECK_EQUAL(wg.count(), std::numeric_limits<int64_t>::max());
+  BOOST_CHECK_THROW(wg.add(std::numeric_limits<int64_t>::max()), panic_error);
+  wg.add(-std::numeric_limits<int64_t>::max());
+  BOOST_CHECK_EQUAL(wg.count(), 0);
 }
 
 BOOST_AUTO_TEST_CASE(many_waiters_all_wake) {
@@ -167,7 +189,7 @@ BOOST_AUTO_TEST_CASE(a_goroutine_killed_from_outside_counts_as_done) {
   runtime rt{test::opts()};
   wait_group wg{rt};
   auto never = make_chan<int>(rt);
-  auto g = wg.go([never]() -> task<> { (void) co_await never.recv(); });
+  auto g = wg.go([never]() -> task<> { (void)co_await never.recv(); });
   std::this_thread::sleep_for(10ms); // let it park
   BOOST_CHECK_EQUAL(wg.count(), 1);
   caf::anon_send_exit(g, caf::exit_reason::kill);
@@ -181,7 +203,7 @@ BOOST_AUTO_TEST_CASE(extra_done_while_go_runs_is_reported_not_thrown) {
   runtime rt{test::opts()};
   wait_group wg{rt};
   auto gate = make_chan<int>(rt);
-  wg.go([gate]() -> task<> { (void) co_await gate.recv(); });
+  wg.go([gate]() -> task<> { (void)co_await gate.recv(); });
   wg.done(); // the user marks the goroutine done by hand, too
   gate.close();
   // The supervisor cannot throw: it keeps the misuse as an error.
