@@ -13,7 +13,10 @@
 //   before cancel() returns. A node never touches its parent's state except
 //   to (un)register itself.
 // - err goes from empty to canceled/deadline_exceeded once; done is closed
-//   exactly once, right after that transition, outside the lock.
+//   exactly once, in the same critical section (under mtx), so err() is
+//   empty while done is open. Lock order: a node's mtx, then its done
+//   channel's lock (closing wakes parked receivers through the scheduler and
+//   never calls back into the context).
 // - A node with pending after-funcs pins itself (pin = shared_from_this()) so
 //   that they run even if every handle is dropped; the pin goes with the
 //   cancel or with the last stop().
@@ -102,8 +105,11 @@ public:
       children.clear();
       afters_to_run.swap(afters);
       unpin = std::move(pin);
+      // Go's rule "If Done is not yet closed, Err returns nil": close done in
+      // the same critical section that sets err, the one err() takes, as Go's
+      // cancelCtx.cancel does under c.mu.
+      done.close();
     }
-    done.close();
     for (auto& k : kids)
       k->cancel(e, my_cause);
     for (auto& a : afters_to_run)

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "rotina/chan.hpp"
 #include "rotina/goroutine.hpp"
@@ -126,6 +127,58 @@ BOOST_AUTO_TEST_CASE(cancel_before_the_deadline_reports_canceled) {
   auto [past, cancel_past] = with_deadline(background(rt), clock::now() - 1s);
   BOOST_CHECK(past.err() == errc::deadline_exceeded); // at once
   cancel_past();
+}
+
+// Go's rule "If Done is not yet closed, Err returns nil": whoever sees err()
+// non-empty must find done() closed. A 2 ms timeout fires on the clock actor
+// while this thread polls err(); an explicit cancel races a polling thread.
+BOOST_AUTO_TEST_CASE(err_is_empty_while_done_is_open) {
+  runtime rt{test::opts()};
+  int violations = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto [ctx, cancel] = with_timeout(background(rt), 2ms);
+    auto give_up = clock::now() + 5s;
+    for (;;) {
+      if (ctx.err()) {
+        violations += is_closed(ctx) ? 0 : 1;
+        break;
+      }
+      if (clock::now() > give_up)
+        BOOST_FAIL("a 2 ms timeout did not fire within 5 s");
+    }
+    cancel();
+  }
+  // A canceler thread cancels 20000 contexts in turn while this thread and a
+  // second poller wait for each one's err() and then look at its done().
+  constexpr int n = 20000;
+  std::vector<context> ctxs;
+  std::vector<cancel_func> cancels;
+  for (int i = 0; i < n; ++i) {
+    auto [ctx, cancel] = with_cancel(background(rt));
+    ctxs.push_back(ctx);
+    cancels.push_back(cancel);
+  }
+  std::atomic<int> seen{0};
+  std::atomic<int> bad{0};
+  auto poll = [&ctxs, &seen, &bad] {
+    for (auto& ctx : ctxs) {
+      while (!ctx.err())
+        ;
+      bad += is_closed(ctx) ? 0 : 1;
+      ++seen;
+    }
+  };
+  std::thread poller{poll};
+  std::thread canceler{[&cancels] {
+    for (auto& c : cancels)
+      c();
+  }};
+  poll();
+  canceler.join();
+  poller.join();
+  BOOST_CHECK_EQUAL(seen.load(), 2 * n);
+  violations += bad.load();
+  BOOST_CHECK_EQUAL(violations, 0);
 }
 
 BOOST_AUTO_TEST_CASE(with_deadline_needs_a_runtime) {
