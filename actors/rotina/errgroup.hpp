@@ -274,7 +274,9 @@ public:
   /// context derived from `parent` that is canceled the first time a body
   /// fails (with that error as its cause()) or the first time wait() returns,
   /// whichever occurs first. Use as `auto [g, ctx] = errgroup::with_context(rt,
-  /// parent);`.
+  /// parent);`. The context uses `rt` for timers and after_func unless
+  /// `parent` has a runtime of its own. Throws panic_error "cannot create
+  /// context from nil parent" on a nil parent, as Go panics.
   static std::pair<errgroup, context> with_context(runtime& rt,
                                                    const context& parent);
 

@@ -408,9 +408,7 @@ errgroup::errgroup(runtime* rt)
 std::pair<errgroup, context> errgroup::with_context(runtime& rt,
                                                     const context& parent) {
   errgroup g{rt};
-  auto [ctx, cancel] = with_cancel_cause(
-    parent.rt() == nullptr && parent.node() == nullptr ? background(rt)
-                                                       : parent);
+  auto [ctx, cancel] = detail::with_cancel_cause_in(parent, &rt);
   g.st()->set_cancel(std::move(cancel));
   return {std::move(g), std::move(ctx)};
 }
