@@ -200,6 +200,93 @@ BOOST_AUTO_TEST_CASE(changing_the_limit_while_bodies_run_is_misuse) {
   g.set_limit(2); // fine once idle
 }
 
+// Go: "A limit of zero will prevent any new goroutines from being added."
+// Go's Go then blocks for ever; rotina refuses at once and wait() never hangs.
+BOOST_AUTO_TEST_CASE(limit_zero_refuses_every_body_and_wait_returns_at_once) {
+  runtime rt{test::opts()};
+  errgroup g{rt};
+  g.set_limit(0);
+  BOOST_CHECK(!g.try_go([] {}));
+  try {
+    g.go([] {});
+    BOOST_ERROR("go with limit 0 did not panic");
+  } catch (const panic_error& e) {
+    BOOST_CHECK(e.err() == errc::misuse);
+    BOOST_CHECK_MESSAGE(
+      std::string{e.what()}.starts_with("errgroup: go with limit 0"), e.what());
+  }
+  BOOST_CHECK_THROW(g.go_wait_blocking([] {}), panic_error);
+  auto err = test::run(rt, [g]() -> task<error> {
+    auto f = [] {};
+    try {
+      co_await g.go_wait(f);
+    } catch (const panic_error& e) {
+      co_return e.err();
+    }
+    co_return error{};
+  });
+  BOOST_CHECK(err == errc::misuse);
+  BOOST_CHECK(!g.wait().get()); // nothing pends: returns at once
+  g.set_limit(1);
+  std::atomic<int> ran{0};
+  g.go([&ran] { ++ran; });
+  BOOST_CHECK(!g.wait().get());
+  BOOST_CHECK_EQUAL(ran.load(), 1);
+}
+
+// Go's Group.Go with a limit blocks its caller until a slot is free
+// (TestGoLimit): go_wait parks the goroutine, go_wait_blocking the thread.
+BOOST_AUTO_TEST_CASE(go_wait_blocks_the_caller_until_a_slot_is_free) {
+  runtime rt{test::opts()};
+  constexpr int limit = 2;
+  constexpr int n = 12;
+  errgroup g{rt};
+  g.set_limit(limit);
+  std::atomic<int> finished{0};
+  std::atomic<int> active{0};
+  std::atomic<int> max_active{0};
+  std::atomic<int> early{0}; // a go_wait that returned with no slot free
+  auto err
+    = test::run(rt, [g, &finished, &active, &max_active, &early]() -> task<> {
+        auto f = [&finished, &active, &max_active]() -> task<> {
+          int now = ++active;
+          int prev = max_active.load();
+          while (now > prev && !max_active.compare_exchange_weak(prev, now)) {
+          }
+          co_await sleep(1ms);
+          --active;
+          ++finished;
+        };
+        for (int i = 0; i < n; ++i) {
+          co_await g.go_wait(f);
+          // i + 1 bodies submitted, at most `limit` of them unfinished.
+          if (i + 1 - finished.load() > limit)
+            ++early;
+        }
+      });
+  BOOST_CHECK(!err);
+  BOOST_CHECK(!g.wait().get());
+  BOOST_CHECK_EQUAL(finished.load(), n);
+  BOOST_CHECK_EQUAL(early.load(), 0);
+  BOOST_CHECK_LE(max_active.load(), limit);
+  // The plain-thread form.
+  auto gate = make_chan<int>(rt);
+  for (int i = 0; i < limit; ++i)
+    g.go_wait_blocking([gate]() -> task<> { (void)co_await gate.recv(); });
+  std::atomic<bool> submitted{false};
+  std::thread t{[g, &submitted] {
+    g.go_wait_blocking([] {});
+    submitted = true;
+  }};
+  std::this_thread::sleep_for(20ms);
+  BOOST_CHECK(!submitted.load()); // both slots taken: blocked
+  gate.send_blocking(1);          // one body ends, its slot goes to t
+  t.join();
+  BOOST_CHECK(submitted.load());
+  gate.close();
+  BOOST_CHECK(!g.wait().get());
+}
+
 BOOST_AUTO_TEST_CASE(a_body_that_throws_is_its_error_with_message) {
   runtime rt{test::opts()};
   errgroup g{rt};
