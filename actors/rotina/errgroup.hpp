@@ -188,12 +188,13 @@ private:
   supervisor_link link_;
 };
 
-/// What `g.wait()` and `g.wait_all()` return: awaited in a goroutine it parks
-/// the goroutine; converted to its result (or via get()) it blocks the calling
-/// thread; discarded unawaited, its destructor blocks. Not an aggregate
-/// (g++ 12, docs/design.md).
+/// What `g.wait()` and `g.wait_all()` return: an awaiter that parks the
+/// goroutine until every body finished and yields the result. It does
+/// nothing unless awaited ([[nodiscard]]); it never blocks in its destructor
+/// and converts to nothing. Plain threads call g.wait_blocking(). Not an
+/// aggregate (g++ 12, docs/design.md).
 template <bool All>
-class errgroup_wait {
+class [[nodiscard]] errgroup_wait {
 public:
   using result_type = std::conditional_t<All, std::vector<error>, error>;
 
@@ -202,35 +203,19 @@ public:
     // nop
   }
 
-  errgroup_wait(errgroup_wait&& other) noexcept
-    : st_(std::move(other.st_)), used_(std::exchange(other.used_, true)) {
-    // nop
-  }
-
   errgroup_wait(const errgroup_wait&) = delete;
   errgroup_wait& operator=(const errgroup_wait&) = delete;
-  errgroup_wait& operator=(errgroup_wait&&) = delete;
 
-  ~errgroup_wait() {
-    if (!used_ && st_) {
-      st_->wait_thread();
-      st_->finish_wait();
-    }
+  /// The result once every body finished (what await_resume returns).
+  static result_type result_of(errgroup_state& st) {
+    auto first = st.finish_wait();
+    if constexpr (All)
+      return st.all_errors();
+    else
+      return first;
   }
 
-  /// Blocks the calling thread until every body finished; returns the result.
-  result_type get() {
-    used_ = true;
-    st_->wait_thread();
-    return result();
-  }
-
-  operator result_type() {
-    return get();
-  }
-
-  bool await_ready() noexcept {
-    used_ = true;
+  bool await_ready() const noexcept {
     return false;
   }
 
@@ -239,18 +224,10 @@ public:
   }
 
   result_type await_resume() {
-    return result();
+    return result_of(*st_);
   }
 
 private:
-  result_type result() {
-    auto first = st_->finish_wait();
-    if constexpr (All)
-      return st_->all_errors();
-    else
-      return first;
-  }
-
   static bool cancel(void* ptr) noexcept {
     auto self = static_cast<errgroup_wait*>(ptr);
     return self->st_->withdraw(&self->w_);
@@ -258,7 +235,6 @@ private:
 
   std::shared_ptr<errgroup_state> st_;
   waiter w_;
-  bool used_ = false;
 };
 
 /// What `g.go_wait(f)` returns: awaited in a goroutine it parks the goroutine
@@ -431,19 +407,33 @@ public:
     st()->set_limit(n);
   }
 
-  /// wait is Go's Group.Wait: waits until every body submitted so far
+  /// wait is Go's Group.Wait, inside a goroutine: `error e = co_await
+  /// g.wait();` parks the goroutine until every body submitted so far
   /// finished, cancels the with_context context, and returns the first error
-  /// (empty if none). Inside a goroutine: `error e = co_await g.wait();`
-  /// parks the goroutine. On a plain thread: `error e = g.wait();` (or
-  /// `g.wait().get()`, or the statement `g.wait();`) blocks the thread.
+  /// (empty if none). The awaiter does nothing unless awaited.
   detail::errgroup_wait<false> wait() const {
     return detail::errgroup_wait<false>{st()};
+  }
+
+  /// wait_blocking is Go's Group.Wait for a plain thread (main, a
+  /// std::thread, a go_blocking body): `error e = g.wait_blocking();` blocks
+  /// the OS thread. Aborts with a message on a scheduler worker (a goroutine
+  /// writes `co_await g.wait()`).
+  error wait_blocking() const {
+    st()->wait_thread();
+    return detail::errgroup_wait<false>::result_of(*st());
   }
 
   /// wait_all is wait() returning every body's error in the order they
   /// failed, not only the first (empty if none). Not in Go.
   detail::errgroup_wait<true> wait_all() const {
     return detail::errgroup_wait<true>{st()};
+  }
+
+  /// wait_all_blocking is wait_all for a plain thread (see wait_blocking).
+  std::vector<error> wait_all_blocking() const {
+    st()->wait_thread();
+    return detail::errgroup_wait<true>::result_of(*st());
   }
 
   // -- properties -------------------------------------------------------------

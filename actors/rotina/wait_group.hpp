@@ -74,34 +74,22 @@ private:
   supervisor_link link_;
 };
 
-/// What `wg.wait()` returns: awaited in a goroutine it parks the goroutine;
-/// not awaited, its destructor blocks the calling thread (so `wg.wait();` is a
-/// blocking statement). Not an aggregate (g++ 12, docs/design.md).
-class wait_group_wait {
+/// What `wg.wait()` returns: an awaiter that parks the goroutine until the
+/// counter is zero. It does nothing unless awaited ([[nodiscard]]: a bare
+/// `wg.wait();` does not compile with -Werror); it never blocks in its
+/// destructor. Plain threads call wg.wait_blocking(). Not an aggregate
+/// (g++ 12, docs/design.md).
+class [[nodiscard]] wait_group_wait {
 public:
   explicit wait_group_wait(std::shared_ptr<wait_group_state> st) noexcept
     : st_(std::move(st)) {
     // nop
   }
 
-  wait_group_wait(wait_group_wait&& other) noexcept
-    : st_(std::move(other.st_)), used_(std::exchange(other.used_, true)) {
-    // nop
-  }
-
   wait_group_wait(const wait_group_wait&) = delete;
   wait_group_wait& operator=(const wait_group_wait&) = delete;
-  wait_group_wait& operator=(wait_group_wait&&) = delete;
 
-  /// Blocks the calling thread until the counter is zero, unless the object
-  /// was awaited.
-  ~wait_group_wait() {
-    if (!used_ && st_)
-      st_->wait_thread();
-  }
-
-  bool await_ready() noexcept {
-    used_ = true;
+  bool await_ready() const noexcept {
     return false;
   }
 
@@ -121,7 +109,6 @@ private:
 
   std::shared_ptr<wait_group_state> st_;
   waiter w_;
-  bool used_ = false;
 };
 
 } // namespace detail
@@ -171,14 +158,22 @@ public:
     st_->add(-1);
   }
 
-  /// wait is Go's WaitGroup.Wait: returns once the counter is zero (at once if
-  /// it is zero now). Every waiter wakes; the group can be reused afterwards.
-  /// Inside a goroutine write `co_await wg.wait()`: it parks the goroutine,
-  /// not its thread. As a plain statement, `wg.wait();`, it blocks the calling
-  /// OS thread: do that only on a plain thread or in a go_blocking goroutine
-  /// (blocking a scheduler worker can deadlock).
+  /// wait is Go's WaitGroup.Wait, inside a goroutine: `co_await wg.wait();`
+  /// parks the goroutine (not its thread) until the counter is zero, and
+  /// returns at once if it is zero now. Every waiter wakes; the group can be
+  /// reused afterwards. If the goroutine is killed while parked it is unlinked
+  /// and the counter is unchanged. The awaiter does nothing unless awaited.
   detail::wait_group_wait wait() const {
     return detail::wait_group_wait{st_};
+  }
+
+  /// wait_blocking is Go's WaitGroup.Wait for a plain thread (main, a
+  /// std::thread, a go_blocking body): blocks the OS thread until the counter
+  /// is zero. Aborts with a message on a scheduler worker, where blocking
+  /// could deadlock the goroutines being waited for (a goroutine writes
+  /// `co_await wg.wait()`).
+  void wait_blocking() const {
+    st_->wait_thread();
   }
 
   /// go is Go 1.25's WaitGroup.Go(f): adds one, starts `f(args...)` as a

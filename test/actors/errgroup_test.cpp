@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -92,7 +93,7 @@ BOOST_AUTO_TEST_CASE(first_error_wins) {
       g.go([e] { return e; });
       if (!first)
         first = e;
-      error got = g.wait();
+      error got = g.wait_blocking();
       BOOST_CHECK(got == first);
       BOOST_CHECK_EQUAL(got.message(), first ? first.message() : got.message());
     }
@@ -110,7 +111,7 @@ BOOST_AUTO_TEST_CASE(context_is_canceled_after_the_first_error) {
     co_await ctx.done().recv(); // canceled by the other body's error
     co_return error{errc::failed, "second"};
   });
-  error err = g.wait();
+  error err = g.wait_blocking();
   BOOST_CHECK(err == errc::failed);
   BOOST_CHECK_EQUAL(err.message(), "first failure");
   BOOST_CHECK(ctx.err() == errc::canceled);
@@ -126,7 +127,7 @@ BOOST_AUTO_TEST_CASE(context_is_canceled_when_wait_returns_without_errors) {
       if (!c.err())
         saw_live = true;
     });
-  error err = g.wait();
+  error err = g.wait_blocking();
   BOOST_CHECK(!err);
   BOOST_CHECK(saw_live.load());
   BOOST_CHECK(ctx.err() == errc::canceled);
@@ -153,7 +154,7 @@ BOOST_AUTO_TEST_CASE(set_limit_bounds_concurrency_to_exactly_the_limit) {
         --active;
         co_return error{};
       });
-    error err = g.wait();
+    error err = g.wait_blocking();
     BOOST_CHECK(!err);
     BOOST_CHECK_EQUAL(max_active.load(), limit);
   }
@@ -170,15 +171,15 @@ BOOST_AUTO_TEST_CASE(try_go_fails_at_the_limit_and_succeeds_after) {
     BOOST_CHECK(g.try_go([gate]() -> task<> { (void)co_await gate.recv(); }));
   BOOST_CHECK(!g.try_go([] {}));
   gate.close();
-  error err = g.wait();
+  error err = g.wait_blocking();
   BOOST_CHECK(!err);
   BOOST_CHECK(g.try_go([] {}));
-  g.wait();
+  g.wait_blocking();
   // Without a limit try_go always starts the body.
   errgroup h{rt};
   for (int i = 0; i < 50; ++i)
     BOOST_CHECK(h.try_go([] {}));
-  h.wait();
+  h.wait_blocking();
 }
 
 BOOST_AUTO_TEST_CASE(changing_the_limit_while_bodies_run_is_misuse) {
@@ -196,7 +197,7 @@ BOOST_AUTO_TEST_CASE(changing_the_limit_while_bodies_run_is_misuse) {
                       "are still active");
   }
   gate.close();
-  g.wait();
+  g.wait_blocking();
   g.set_limit(2); // fine once idle
 }
 
@@ -226,11 +227,11 @@ BOOST_AUTO_TEST_CASE(limit_zero_refuses_every_body_and_wait_returns_at_once) {
     co_return error{};
   });
   BOOST_CHECK(err == errc::misuse);
-  BOOST_CHECK(!g.wait().get()); // nothing pends: returns at once
+  BOOST_CHECK(!g.wait_blocking()); // nothing pends: returns at once
   g.set_limit(1);
   std::atomic<int> ran{0};
   g.go([&ran] { ++ran; });
-  BOOST_CHECK(!g.wait().get());
+  BOOST_CHECK(!g.wait_blocking());
   BOOST_CHECK_EQUAL(ran.load(), 1);
 }
 
@@ -265,7 +266,7 @@ BOOST_AUTO_TEST_CASE(go_wait_blocks_the_caller_until_a_slot_is_free) {
         }
       });
   BOOST_CHECK(!err);
-  BOOST_CHECK(!g.wait().get());
+  BOOST_CHECK(!g.wait_blocking());
   BOOST_CHECK_EQUAL(finished.load(), n);
   BOOST_CHECK_EQUAL(early.load(), 0);
   BOOST_CHECK_LE(max_active.load(), limit);
@@ -284,7 +285,34 @@ BOOST_AUTO_TEST_CASE(go_wait_blocks_the_caller_until_a_slot_is_free) {
   t.join();
   BOOST_CHECK(submitted.load());
   gate.close();
-  BOOST_CHECK(!g.wait().get());
+  BOOST_CHECK(!g.wait_blocking());
+}
+
+// Issue 10: wait() is an awaiter only: it converts to nothing and dropping
+// it unawaited never blocks; plain threads say wait_blocking().
+static_assert(!std::is_convertible_v<detail::errgroup_wait<false>, error>);
+static_assert(
+  !std::is_convertible_v<detail::errgroup_wait<true>, std::vector<error>>);
+
+BOOST_AUTO_TEST_CASE(an_unawaited_wait_never_blocks_its_thread) {
+  runtime rt{test::opts()};
+  errgroup g{rt};
+  auto gate = make_chan<int>(rt);
+  g.go([gate]() -> task<> { (void)co_await gate.recv(); });
+  std::atomic<bool> returned{false};
+  std::thread t{[g, &returned] {
+    { auto w = g.wait(); }
+    { auto w = g.wait_all(); }
+    returned = true;
+  }};
+  auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (!returned.load() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  BOOST_CHECK(returned.load());
+  gate.close(); // releases the thread if it blocked after all
+  t.join();
+  BOOST_CHECK(!g.wait_blocking());
+  BOOST_CHECK(g.wait_all_blocking().empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_body_that_throws_is_its_error_with_message) {
@@ -295,7 +323,7 @@ BOOST_AUTO_TEST_CASE(a_body_that_throws_is_its_error_with_message) {
     co_await yield();
     throw std::runtime_error("disk on fire");
   });
-  error err = g.wait();
+  error err = g.wait_blocking();
   BOOST_CHECK(err == errc::panic);
   BOOST_CHECK_EQUAL(err.message(), "disk on fire");
 }
@@ -310,7 +338,7 @@ BOOST_AUTO_TEST_CASE(wait_all_returns_every_error) {
         return error{errc::failed, "task " + std::to_string(i)};
       return {};
     });
-  std::vector<error> errs = g.wait_all();
+  std::vector<error> errs = g.wait_all_blocking();
   BOOST_REQUIRE_EQUAL(errs.size(), 4u);
   std::vector<std::string> msgs;
   for (auto& e : errs)
@@ -318,7 +346,7 @@ BOOST_AUTO_TEST_CASE(wait_all_returns_every_error) {
   std::sort(msgs.begin(), msgs.end());
   BOOST_CHECK_EQUAL(msgs[0], "task 0");
   BOOST_CHECK_EQUAL(msgs[3], "task 5");
-  error first = g.wait(); // wait() stays Go's: the first one only
+  error first = g.wait_blocking(); // wait() stays Go's: the first one only
   BOOST_CHECK(first == errc::failed);
 }
 
@@ -338,7 +366,7 @@ BOOST_AUTO_TEST_CASE(a_killed_worker_is_an_error_and_queued_bodies_still_run) {
   BOOST_REQUIRE_EQUAL(workers.size(), 1u);
   std::this_thread::sleep_for(10ms); // let it park in the first body
   caf::anon_send_exit(workers[0], caf::exit_reason::kill);
-  std::vector<error> errs = g.wait_all();
+  std::vector<error> errs = g.wait_all_blocking();
   BOOST_REQUIRE_EQUAL(errs.size(), 1u);
   BOOST_CHECK(errs[0] == errc::killed);
   BOOST_CHECK(second_ran.load());
@@ -381,7 +409,7 @@ BOOST_AUTO_TEST_CASE(after_the_first_error_at_most_one_wave_of_bodies_starts) {
         return error{errc::failed, "task failed"};
       return {};
     });
-  error err = g.wait();
+  error err = g.wait_blocking();
   BOOST_CHECK_EQUAL(err.message(), "task failed");
   BOOST_CHECK_GE(ran.load(), fail_at + 1 - limit);
   BOOST_CHECK_LE(ran.load(), fail_at + 1 + limit);

@@ -23,11 +23,11 @@ BOOST_AUTO_TEST_SUITE(wait_group_suite, *utf::timeout(60))
 
 BOOST_AUTO_TEST_CASE(wait_with_zero_counter_returns_at_once) {
   wait_group wg;
-  wg.wait(); // plain thread, counter 0: must not block
+  wg.wait_blocking(); // plain thread, counter 0: must not block
   wg.add(2);
   wg.done();
   wg.done();
-  wg.wait();
+  wg.wait_blocking();
   BOOST_CHECK_EQUAL(wg.count(), 0);
 }
 
@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(goroutines_wait_for_each_other_and_groups_are_reusable) {
         co_await wg2.wait();
         ++passed;
       }));
-    wg1.wait();
+    wg1.wait_blocking();
     std::this_thread::sleep_for(5ms);
     BOOST_CHECK_EQUAL(passed.load(), 0); // all still parked on wg2
     for (int i = 0; i < n; ++i)
@@ -58,6 +58,31 @@ BOOST_AUTO_TEST_CASE(goroutines_wait_for_each_other_and_groups_are_reusable) {
       BOOST_CHECK(!*e.recv_blocking());
     BOOST_CHECK_EQUAL(passed.load(), n);
   }
+}
+
+// Issue 10: no blocking destructors. An awaiter made and dropped unawaited,
+// also while an exception unwinds, returns at once; plain threads say
+// wait_blocking().
+BOOST_AUTO_TEST_CASE(an_unawaited_wait_never_blocks_its_thread) {
+  wait_group wg;
+  wg.add(1);
+  std::atomic<bool> returned{false};
+  std::thread t{[wg, &returned] {
+    { auto w = wg.wait(); }
+    try {
+      auto w = wg.wait();
+      throw std::runtime_error("unwinding");
+    } catch (const std::runtime_error&) {
+    }
+    returned = true;
+  }};
+  auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (!returned.load() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  BOOST_CHECK(returned.load());
+  wg.done(); // releases the thread if it blocked after all
+  t.join();
+  wg.wait_blocking(); // counter 0: returns at once
 }
 
 // Go's TestWaitGroupMisuse: "sync: negative WaitGroup counter".
@@ -77,7 +102,7 @@ BOOST_AUTO_TEST_CASE(negative_counter_throws_with_go_wording) {
   BOOST_CHECK_THROW(wg.add(-3), panic_error);
   wg.add(1);
   wg.done();
-  wg.wait();
+  wg.wait_blocking();
 }
 
 // Go's counter would wrap; rotina's int64 counter must never overflow (UB):
@@ -111,7 +136,7 @@ BOOST_AUTO_TEST_CASE(many_waiters_all_wake) {
   std::atomic<int> thread_woken{0};
   for (int i = 0; i < 3; ++i)
     threads.emplace_back([wg, &thread_woken] {
-      wg.wait();
+      wg.wait_blocking();
       ++thread_woken;
     });
   std::this_thread::sleep_for(10ms);
@@ -130,7 +155,7 @@ BOOST_AUTO_TEST_CASE(go_marks_done_when_each_body_returns) {
   std::atomic<int> ran{0};
   for (int i = 0; i < 1000; ++i)
     wg.go([&ran](int k) { ran += k; }, 1);
-  wg.wait();
+  wg.wait_blocking();
   BOOST_CHECK_EQUAL(ran.load(), 1000);
   BOOST_CHECK_EQUAL(wg.count(), 0);
   BOOST_CHECK(wg.errors().empty());
@@ -165,7 +190,7 @@ BOOST_AUTO_TEST_CASE(a_body_that_throws_is_done_and_its_error_kept) {
   });
   wg.go([]() -> error { return error{errc::failed, "returned"}; });
   wg.go([] {});
-  wg.wait();
+  wg.wait_blocking();
   auto errs = wg.errors();
   BOOST_REQUIRE_EQUAL(errs.size(), 3u);
   int panics = 0;
@@ -193,7 +218,7 @@ BOOST_AUTO_TEST_CASE(a_goroutine_killed_from_outside_counts_as_done) {
   std::this_thread::sleep_for(10ms); // let it park
   BOOST_CHECK_EQUAL(wg.count(), 1);
   caf::anon_send_exit(g, caf::exit_reason::kill);
-  wg.wait();
+  wg.wait_blocking();
   auto errs = wg.errors();
   BOOST_REQUIRE_EQUAL(errs.size(), 1u);
   BOOST_CHECK(errs[0] == errc::killed);
