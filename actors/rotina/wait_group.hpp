@@ -182,6 +182,9 @@ public:
   /// supervisor actor learns it by monitoring the goroutine's actor, not from
   /// the body. A failure (returned error, escaped exception, kill) is kept in
   /// `errors()` instead of being printed. Never blocks.
+  /// Throws panic_error (errc::misuse) on a zero-value wait_group called
+  /// outside a goroutine (no runtime to start it in); the counter is then
+  /// unchanged.
   /// Deviation from Go: returns the goroutine's actor (e.g. to monitor or kill
   /// it); Go's f must not panic, ours may throw.
   template <class F, class... Args>

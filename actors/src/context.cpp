@@ -26,7 +26,6 @@
 //   deadlines never delay runtime shutdown.
 #include "rotina/context.hpp"
 
-#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 

@@ -13,7 +13,6 @@
 //   goroutine is outstanding.
 #include "rotina/wait_group.hpp"
 
-#include <stdexcept>
 #include <string>
 
 #include "rotina/detail/group_wait.hpp"
@@ -92,9 +91,11 @@ caf::actor wait_group_state::go(std::unique_ptr<body_base> b, go_options opts) {
   {
     wake_list wakes;
     std::lock_guard<std::mutex> guard{mtx_};
-    if (rt_ == nullptr)
-      rt_ = &require_current_runtime(
-        "rotina::wait_group::go on a wait_group without a runtime");
+    if (rt_ == nullptr && (rt_ = current_runtime()) == nullptr)
+      throw panic_error{error{
+        errc::misuse, "rotina::wait_group::go on a wait_group without a "
+                      "runtime: construct it with wait_group{rt} or call go "
+                      "in a goroutine"}};
     rt = rt_;
     add_locked(1, wakes);
     sup = link_.acquire(*rt, shared_from_this());

@@ -315,6 +315,14 @@ BOOST_AUTO_TEST_CASE(an_unawaited_wait_never_blocks_its_thread) {
   BOOST_CHECK(g.wait_all_blocking().empty());
 }
 
+// Misuse is a panic_error (issue 10), never std::logic_error.
+BOOST_AUTO_TEST_CASE(go_without_a_runtime_is_a_panic_and_nothing_pends) {
+  errgroup g; // zero value on a plain thread: no runtime to start in
+  BOOST_CHECK_THROW(g.go([] {}), panic_error);
+  BOOST_CHECK_THROW(g.go_wait_blocking([] {}), panic_error);
+  BOOST_CHECK(!g.wait_blocking()); // nothing was queued: returns at once
+}
+
 BOOST_AUTO_TEST_CASE(a_body_that_throws_is_its_error_with_message) {
   runtime rt{test::opts()};
   errgroup g{rt};

@@ -125,6 +125,20 @@ BOOST_AUTO_TEST_CASE(
   BOOST_CHECK_EQUAL(wg.count(), 0);
 }
 
+// Misuse is a panic_error (issue 10), never std::logic_error.
+BOOST_AUTO_TEST_CASE(go_without_a_runtime_is_a_panic_and_changes_nothing) {
+  wait_group wg; // zero value on a plain thread: no runtime to start in
+  try {
+    wg.go([] {});
+    BOOST_FAIL("go without a runtime did not throw");
+  } catch (const panic_error& e) {
+    BOOST_CHECK(e.err() == errc::misuse);
+    BOOST_CHECK(std::string{e.what()}.find("without a runtime")
+                != std::string::npos);
+  }
+  BOOST_CHECK_EQUAL(wg.count(), 0);
+}
+
 BOOST_AUTO_TEST_CASE(many_waiters_all_wake) {
   runtime rt{test::opts()};
   wait_group wg{rt};
