@@ -21,6 +21,7 @@
 #include "rotina/chan.hpp"
 #include "rotina/context.hpp"
 #include "rotina/goroutine.hpp"
+#include "rotina/wait_group.hpp"
 #include "test_util.hpp"
 
 using namespace rotina;
@@ -286,6 +287,35 @@ BOOST_AUTO_TEST_CASE(go_wait_blocks_the_caller_until_a_slot_is_free) {
   BOOST_CHECK(submitted.load());
   gate.close();
   BOOST_CHECK(!g.wait_blocking());
+}
+
+// A goroutine killed while parked in go_wait leaves the queue of slot waiters;
+// its body is dropped, never run, and the group's slot accounting holds.
+BOOST_AUTO_TEST_CASE(a_goroutine_killed_in_go_wait_drops_its_body) {
+  runtime rt{test::opts()};
+  errgroup g{rt};
+  g.set_limit(1);
+  auto gate = make_chan<int>(rt);
+  g.go([gate]() -> task<> { (void)co_await gate.recv(); });
+  std::atomic<int> ran{0};
+  wait_group wg{rt};
+  auto waiter = wg.go([g, &ran]() -> task<> {
+    auto f = [&ran] { ++ran; };
+    co_await g.go_wait(f); // parks: the only slot is taken
+    ran += 100;            // never reached: killed while parked
+  });
+  std::this_thread::sleep_for(20ms);
+  caf::anon_send_exit(waiter, caf::exit_reason::kill);
+  wg.wait_blocking();
+  BOOST_REQUIRE_EQUAL(wg.errors().size(), 1u);
+  BOOST_CHECK(wg.errors()[0] == errc::killed);
+  gate.close();
+  BOOST_CHECK(!g.wait_blocking());
+  BOOST_CHECK_EQUAL(ran.load(), 0);
+  // The slot is free again.
+  BOOST_CHECK(g.try_go([&ran] { ++ran; }));
+  BOOST_CHECK(!g.wait_blocking());
+  BOOST_CHECK_EQUAL(ran.load(), 1);
 }
 
 // Issue 10: wait() is an awaiter only: it converts to nothing and dropping
