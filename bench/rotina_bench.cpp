@@ -73,7 +73,7 @@ std::pair<double, double> spawn_once(runtime& rt, int64_t n) {
     for (int64_t i = 0; i < n; ++i)
       go([wg] { wg.done(); });
   });
-  wg.wait();
+  wg.wait_blocking();
   sw.stop();
   auto result = std::pair{sw.wall_ns(), sw.cpu_ns()};
   if (wg.count() != 0)
@@ -133,14 +133,14 @@ park_result park_once(runtime& rt, int64_t n, bool cold) {
         done.done();
       });
   });
-  started.wait();
+  started.wait_blocking();
   sw_spawn.stop();
   park_result r{};
   r.spawn_ns = sw_spawn.wall_ns();
   r.rss_delta = proc_status_bytes("VmRSS") - rss0;
   stopwatch sw_wake;
   ch.close();
-  done.wait();
+  done.wait_blocking();
   sw_wake.stop();
   r.wake_ns = sw_wake.wall_ns();
   r.wake_cpu_ns = sw_wake.cpu_ns();
@@ -193,7 +193,7 @@ void bench_pingpong(runtime& rt, const settings& s) {
       co_await pong.send(*v);
     wg.done();
   });
-  wg.wait();
+  wg.wait_blocking();
   checksummed_line("pingpong", sw, n, sum, n * (n - 1) / 2).print();
 }
 
@@ -221,7 +221,7 @@ void bench_buffered(runtime& rt, const settings& s) {
     sum = acc;
     wg.done();
   });
-  wg.wait();
+  wg.wait_blocking();
   checksummed_line("buffered", sw, n, sum, n * (n - 1) / 2).print();
 }
 
@@ -251,7 +251,7 @@ void bench_fanin(runtime& rt, const settings& s) {
     sum = acc;
     wg.done();
   });
-  wg.wait();
+  wg.wait_blocking();
   checksummed_line("fanin", sw, n, sum, producers * (per * (per - 1) / 2))
     .kv("producers", producers)
     .print();
@@ -291,7 +291,7 @@ void bench_workerpool(runtime& rt, const settings& s) {
     sum = acc;
     wg.done();
   });
-  wg.wait();
+  wg.wait_blocking();
   sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();
@@ -384,7 +384,7 @@ void bench_sieve(runtime& rt, const settings& s) {
     }
     wg.done();
   });
-  wg.wait();
+  wg.wait_blocking();
   auto wall = ns_between(t0, t_end);
   auto cpu = cpu_end - cpu0;
   auto expected = nth_prime(n, limit);
@@ -443,7 +443,7 @@ void bench_select(runtime& rt, const settings& s) {
     got = count;
     wg.done();
   });
-  wg.wait();
+  wg.wait_blocking();
   sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();

@@ -38,7 +38,7 @@ void in_goroutine(benchmark::State& state, Body body) {
     co_await body(state);
     wg.done();
   });
-  wg.wait();
+  wg.wait_blocking();
 }
 
 // -- channels

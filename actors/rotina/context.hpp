@@ -9,6 +9,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "rotina/chan.hpp"
@@ -55,13 +57,16 @@ private:
 
 /// context is Go's context.Context: carries a cancellation signal, a deadline
 /// and values across goroutines. A context is an immutable handle; copies
-/// refer to the same context. A default-constructed context is background().
-/// All member functions are safe to call from any goroutine or thread.
+/// refer to the same context. A default-constructed context is nil, Go's
+/// `var ctx context.Context`: deriving from it panics as Go's With* do
+/// ("cannot create context from nil parent") and so do its accessors (Go
+/// dereferences nil); start a tree with background() or todo(). All member
+/// functions are safe to call from any goroutine or thread.
 class context {
 public:
   // -- constructors, destructors, and assignment operators --------------------
 
-  /// Go's context.Background(): never canceled, no deadline, no values.
+  /// The nil context: Go's zero value of the context.Context interface.
   context() noexcept = default;
 
   explicit context(detail::context_ptr node) noexcept : node_(std::move(node)) {
@@ -74,12 +79,14 @@ public:
   /// canceled (or its deadline passes); it never carries a value. Use it as
   /// `recv_case(ctx.done())` in a select, or `co_await ctx.done().recv()` to
   /// wait. For a context that can never be canceled (background, or only
-  /// values above it) it is the nil channel, which is never ready.
+  /// values above it) it is the nil channel, which is never ready. Throws
+  /// panic_error on a nil context (as do err, deadline, value and cause).
   recv_chan<unit> done() const;
 
   /// err is Go's ctx.Err(): empty while the context is live, then
   /// errc::canceled ("context canceled") or errc::deadline_exceeded
-  /// ("context deadline exceeded") forever.
+  /// ("context deadline exceeded") forever. Go's rule holds: "If Done is not
+  /// yet closed, Err returns nil" (both change in one critical section).
   error err() const;
 
   /// deadline is Go's ctx.Deadline(): the time at which the context will be
@@ -102,6 +109,20 @@ public:
   const detail::context_ptr& node() const noexcept {
     return node_;
   }
+
+  /// Whether this is the nil context (default-constructed).
+  bool nil() const noexcept {
+    return node_ == nullptr;
+  }
+
+  /// to_string is Go's String() of a context, for diagnostics: the chain of
+  /// constructors from the root, e.g. "context.Background.WithCancel",
+  /// "context.TODO.WithValue(user, alice)",
+  /// "context.Background.WithDeadline(m=+3.25s [1.999s])" (the deadline on
+  /// rotina::clock, seconds since its epoch, and the time left). "<nil>" for
+  /// the nil context. Deviation from Go: Go prints a wall-clock deadline;
+  /// rotina's deadlines live on the monotonic clock only.
+  std::string to_string() const;
 
   /// Contexts compare equal if they are the same context.
   friend bool operator==(const context& x, const context& y) noexcept {
@@ -149,9 +170,14 @@ private:
   std::weak_ptr<detail::context_node> node_;
 };
 
+/// Go's String() of a context (see context::to_string).
+std::string to_string(const context& ctx);
+
 /// background is Go's context.Background(): the root of every context tree,
-/// never canceled. Contexts derived from it find their runtime (for timers
-/// and after_func) from the goroutine that derives them.
+/// never canceled, no deadline, no values; its String() is
+/// "context.Background". Contexts derived from it find their runtime (for
+/// timers and after_func) from the goroutine that derives them. Every call
+/// returns the same context.
 context background() noexcept;
 
 /// background(rt) is background() bound to `rt`: contexts derived from it use
@@ -159,11 +185,21 @@ context background() noexcept;
 /// plain thread. Deviation from Go: Go has one process-wide runtime.
 context background(runtime& rt);
 
+/// todo is Go's context.TODO(): like background() (never canceled, no
+/// deadline, no values), a placeholder where it is unclear which context to
+/// use; its String() is "context.TODO".
+context todo() noexcept;
+
+/// todo(rt) is todo() bound to `rt` (see background(rt)).
+context todo(runtime& rt);
+
 /// with_cancel is Go's context.WithCancel: a child of `parent` that is
 /// canceled (err() == errc::canceled) when the returned function is called or
 /// when `parent` is canceled, whichever happens first; then with the parent's
 /// error. A child of an already canceled parent is canceled at once. Never
-/// blocks.
+/// blocks. Throws panic_error (errc::misuse) "cannot create context from nil
+/// parent" if `parent` is nil, as Go panics; so do every with_* function and
+/// after_func.
 std::pair<context, cancel_func> with_cancel(const context& parent);
 
 /// with_cancel_cause is Go's context.WithCancelCause: like with_cancel, but
@@ -174,7 +210,7 @@ std::pair<context, cancel_cause_func> with_cancel_cause(const context& parent);
 /// with errc::deadline_exceeded at `t`. If the parent's deadline is earlier,
 /// the child simply inherits it. A deadline in the past cancels at once.
 /// Needs a runtime for the timer: the parent's (background(rt)) or the
-/// calling goroutine's; throws std::logic_error if there is none.
+/// calling goroutine's; throws panic_error (errc::misuse) if there is none.
 std::pair<context, cancel_func> with_deadline(const context& parent,
                                               clock::time_point t);
 
@@ -213,7 +249,8 @@ private:
 
 /// after_func is Go's context.AfterFunc: runs `f` in its own goroutine once
 /// `ctx` is done (at once if it is done already). Needs a runtime (see
-/// with_deadline); throws std::logic_error if there is none.
+/// with_deadline); throws panic_error (errc::misuse) if there is none or if
+/// `ctx` is nil.
 after_func_stop after_func(const context& ctx, std::function<void()> f);
 
 // -- context-aware channel operations and sleep -------------------------------
@@ -397,17 +434,42 @@ task<error> sleep(context ctx, std::chrono::nanoseconds d);
 
 namespace detail {
 
-/// Stores `value` under `key` in a new child of `parent`.
+/// Renders a context value for String(), as Go's stringify: strings and
+/// numbers as themselves, anything else "<not Stringer>".
+template <class V>
+std::string describe_value(const void* ptr) {
+  const auto& v = *static_cast<const V*>(ptr);
+  if constexpr (std::is_convertible_v<const V&, std::string_view>)
+    return std::string{std::string_view{v}};
+  else if constexpr (std::is_arithmetic_v<V>)
+    return std::to_string(v);
+  else
+    return "<not Stringer>";
+}
+
+using describe_fn = std::string (*)(const void*);
+
+/// Stores `value` under `key` (named `key_name`) in a new child of `parent`.
+/// Throws panic_error if `parent` is nil.
 context with_value_impl(const context& parent, const void* key,
+                        const char* key_name, describe_fn describe,
                         std::shared_ptr<const void> value);
+
+/// with_cancel_cause whose timers and after_funcs use `rt` if the parent has
+/// no runtime (errgroup::with_context).
+std::pair<context, cancel_cause_func>
+with_cancel_cause_in(const context& parent, runtime* rt);
 
 } // namespace detail
 
 template <class V, class U>
 context with_value(const context& parent, const context_key<V>& key,
                    U&& value) {
+  if (parent.nil()) // before constructing the value
+    return detail::with_value_impl(parent, &key, key.name(), nullptr, nullptr);
   return detail::with_value_impl(
-    parent, &key, std::make_shared<const V>(std::forward<U>(value)));
+    parent, &key, key.name(), &detail::describe_value<V>,
+    std::make_shared<const V>(std::forward<U>(value)));
 }
 
 } // namespace rotina

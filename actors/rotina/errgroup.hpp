@@ -57,6 +57,18 @@ public:
 
   bool try_go(std::unique_ptr<body_base>& b);
 
+  /// Go's blocking Go from a goroutine: submits `b` if a slot is free (returns
+  /// false: no suspension), else parks the goroutine at `h` with `w` linked
+  /// until a finishing body hands its slot over and submits `b` (returns
+  /// true). Throws panic_error with limit 0.
+  bool go_wait(std::unique_ptr<body_base>& b, waiter* w,
+               std::coroutine_handle<> h, cancel_fn fn, void* ctx);
+
+  /// Go's blocking Go from a plain thread: blocks it until `b` is submitted.
+  /// Aborts with a message on a scheduler worker (blocking it could deadlock
+  /// the bodies that would free a slot). Throws panic_error with limit 0.
+  void go_wait_thread(std::unique_ptr<body_base> b);
+
   void set_limit(int64_t n);
 
   /// Call before the first go().
@@ -110,6 +122,32 @@ private:
   /// go() and try_go(); `only_if_free` refuses when no slot is free.
   bool submit(std::unique_ptr<body_base>& b, bool only_if_free);
 
+  /// Queues `b` and finds it a worker: wakes an idle one, or reserves a new
+  /// one (returned; spawn it after unlocking). Under mtx_.
+  worker_rec* enqueue_locked(std::unique_ptr<body_base> b, wake_list& wakes);
+
+  /// Throws panic_error if limit_ == 0 (nothing can ever start). Under mtx_.
+  void check_not_zero_limit_locked(const char* what) const;
+
+  /// Takes the calling goroutine's runtime if the group has none; throws
+  /// panic_error (errc::misuse) if there is none either. Under mtx_.
+  void ensure_runtime_locked(const char* what);
+
+  /// Whether a body may be submitted now without exceeding the limit.
+  bool slot_free_locked() const noexcept {
+    return limit_ < 0 || pending_ < static_cast<size_t>(limit_);
+  }
+
+  /// Hands free slots to go_wait()ers in FIFO order: moves each one's body
+  /// into the queue and wakes it. Under mtx_; call after pending_ dropped.
+  /// The worker that lowered pending_ (or a spare spawned by on_down for a
+  /// non-empty queue) runs the admitted bodies.
+  void admit_locked(wake_list& wakes);
+
+  /// The runtime shuts down: go_wait()ers will never get a slot; wakes them
+  /// with their bodies counted as dropped. Under mtx_.
+  bool drop_slot_waiters_locked(wake_list& wakes);
+
   /// Counts `e` as a failure; returns whether it was the first. Under mtx_.
   bool record_locked(const error& e);
 
@@ -138,6 +176,9 @@ private:
   std::deque<std::unique_ptr<body_base>> queue_;
   wait_list idle_;
   wait_list waiters_;
+  /// go_wait()ers parked for a slot; each waiter's slot points to its
+  /// std::unique_ptr<body_base>.
+  wait_list slot_waiters_;
   error first_;
   std::vector<error> all_;
   cancel_cause_func cancel_;
@@ -147,12 +188,13 @@ private:
   supervisor_link link_;
 };
 
-/// What `g.wait()` and `g.wait_all()` return: awaited in a goroutine it parks
-/// the goroutine; converted to its result (or via get()) it blocks the calling
-/// thread; discarded unawaited, its destructor blocks. Not an aggregate
-/// (g++ 12, docs/design.md).
+/// What `g.wait()` and `g.wait_all()` return: an awaiter that parks the
+/// goroutine until every body finished and yields the result. It does
+/// nothing unless awaited ([[nodiscard]]); it never blocks in its destructor
+/// and converts to nothing. Plain threads call g.wait_blocking(). Not an
+/// aggregate (g++ 12, docs/design.md).
 template <bool All>
-class errgroup_wait {
+class [[nodiscard]] errgroup_wait {
 public:
   using result_type = std::conditional_t<All, std::vector<error>, error>;
 
@@ -161,35 +203,19 @@ public:
     // nop
   }
 
-  errgroup_wait(errgroup_wait&& other) noexcept
-    : st_(std::move(other.st_)), used_(std::exchange(other.used_, true)) {
-    // nop
-  }
-
   errgroup_wait(const errgroup_wait&) = delete;
   errgroup_wait& operator=(const errgroup_wait&) = delete;
-  errgroup_wait& operator=(errgroup_wait&&) = delete;
 
-  ~errgroup_wait() {
-    if (!used_ && st_) {
-      st_->wait_thread();
-      st_->finish_wait();
-    }
+  /// The result once every body finished (what await_resume returns).
+  static result_type result_of(errgroup_state& st) {
+    auto first = st.finish_wait();
+    if constexpr (All)
+      return st.all_errors();
+    else
+      return first;
   }
 
-  /// Blocks the calling thread until every body finished; returns the result.
-  result_type get() {
-    used_ = true;
-    st_->wait_thread();
-    return result();
-  }
-
-  operator result_type() {
-    return get();
-  }
-
-  bool await_ready() noexcept {
-    used_ = true;
+  bool await_ready() const noexcept {
     return false;
   }
 
@@ -198,18 +224,10 @@ public:
   }
 
   result_type await_resume() {
-    return result();
+    return result_of(*st_);
   }
 
 private:
-  result_type result() {
-    auto first = st_->finish_wait();
-    if constexpr (All)
-      return st_->all_errors();
-    else
-      return first;
-  }
-
   static bool cancel(void* ptr) noexcept {
     auto self = static_cast<errgroup_wait*>(ptr);
     return self->st_->withdraw(&self->w_);
@@ -217,7 +235,44 @@ private:
 
   std::shared_ptr<errgroup_state> st_;
   waiter w_;
-  bool used_ = false;
+};
+
+/// What `g.go_wait(f)` returns: awaited in a goroutine it parks the goroutine
+/// until a slot is free and the body is submitted. Holds the body until then;
+/// dropped unawaited it drops the body ([[nodiscard]]). Not an aggregate
+/// (g++ 12, docs/design.md); neither copyable nor movable.
+class [[nodiscard]] errgroup_go_wait {
+public:
+  errgroup_go_wait(std::shared_ptr<errgroup_state> st,
+                   std::unique_ptr<body_base> b) noexcept
+    : st_(std::move(st)), b_(std::move(b)) {
+    // nop
+  }
+
+  errgroup_go_wait(const errgroup_go_wait&) = delete;
+  errgroup_go_wait& operator=(const errgroup_go_wait&) = delete;
+
+  bool await_ready() const noexcept {
+    return false;
+  }
+
+  bool await_suspend(std::coroutine_handle<> h) {
+    return st_->go_wait(b_, &w_, h, &cancel, this);
+  }
+
+  void await_resume() const noexcept {
+    // nop
+  }
+
+private:
+  static bool cancel(void* ptr) noexcept {
+    auto self = static_cast<errgroup_go_wait*>(ptr);
+    return self->st_->withdraw(&self->w_);
+  }
+
+  std::shared_ptr<errgroup_state> st_;
+  std::unique_ptr<body_base> b_;
+  waiter w_;
 };
 
 /// Held by every errgroup handle; the last one orphans the state.
@@ -274,7 +329,9 @@ public:
   /// context derived from `parent` that is canceled the first time a body
   /// fails (with that error as its cause()) or the first time wait() returns,
   /// whichever occurs first. Use as `auto [g, ctx] = errgroup::with_context(rt,
-  /// parent);`.
+  /// parent);`. The context uses `rt` for timers and after_func unless
+  /// `parent` has a runtime of its own. Throws panic_error "cannot create
+  /// context from nil parent" on a nil parent, as Go panics.
   static std::pair<errgroup, context> with_context(runtime& rt,
                                                    const context& parent);
 
@@ -285,18 +342,54 @@ public:
   /// void; an escaping exception counts as that body's error (errc::panic,
   /// its message kept). The first failure is what wait() returns and, with
   /// with_context, cancels the context.
-  /// Deviation from Go: never blocks. With a limit, a body that finds no free
-  /// slot waits in a FIFO queue and starts when one frees up (Go blocks the
-  /// caller of Go instead); at most `limit` bodies run at once either way.
+  /// Throws panic_error (errc::misuse) "errgroup: go with limit 0 ..." after
+  /// set_limit(0), where nothing could ever start.
+  /// Deviation from Go: never blocks (the queueing form). With a limit, a
+  /// body that finds no free slot waits in a FIFO queue and starts when one
+  /// frees up (Go blocks the caller of Go instead: that is go_wait); at most
+  /// `limit` bodies run at once either way. With limit 0 Go blocks for ever;
+  /// rotina refuses at once.
   template <class F, class... Args>
   void go(F&& f, Args&&... args) const {
     st()->go(
       detail::make_body(std::forward<F>(f), std::forward<Args>(args)...));
   }
 
+  /// go_wait is Go's Group.Go(f) exactly, for goroutines:
+  /// `co_await g.go_wait(f);` parks the calling goroutine until a slot is
+  /// free (fewer than `limit` bodies running or queued: the same slots as
+  /// try_go), then submits the body and resumes; without a limit it never
+  /// parks. Waiters get slots in FIFO order, as each finishing body hands its
+  /// slot to the first of them. `f` and `args` are copied (or moved) into the
+  /// body before the goroutine parks. g++ 12 rule: pass a named callable
+  /// (`auto f = [x]() -> task<> {...}; co_await g.go_wait(f);`), never a
+  /// capturing lambda written inside the co_await expression (g++ 12
+  /// destroys such temporaries twice). If the waiting goroutine is killed the
+  /// body is dropped, never run. Throws panic_error with limit 0 (Go blocks
+  /// for ever there; see go).
+  template <class F, class... Args>
+  detail::errgroup_go_wait go_wait(F&& f, Args&&... args) const {
+    return detail::errgroup_go_wait{
+      st(), detail::make_body(std::forward<F>(f), std::forward<Args>(args)...)};
+  }
+
+  /// go_wait_blocking is go_wait for a plain thread (main, a std::thread, a
+  /// go_blocking body): blocks the OS thread until a slot is free and the
+  /// body is submitted. Aborts with a message if called on a scheduler
+  /// worker (a goroutine must write `co_await g.go_wait(f)`). If the runtime
+  /// shuts down while it waits, it returns and the body counts as a dropped
+  /// body's error (errc::killed). Throws panic_error with limit 0.
+  template <class F, class... Args>
+  void go_wait_blocking(F&& f, Args&&... args) const {
+    st()->go_wait_thread(
+      detail::make_body(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
   /// try_go is Go's Group.TryGo(f): starts the body only if a slot is free
   /// now (fewer than `limit` bodies running or queued) and says whether it
-  /// did. Never blocks; always true without a limit.
+  /// did. Never blocks; always true without a limit, always false with limit
+  /// 0 (Go: "A limit of zero will prevent any new goroutines from being
+  /// added").
   template <class F, class... Args>
   bool try_go(F&& f, Args&&... args) const {
     auto b = detail::make_body(std::forward<F>(f), std::forward<Args>(args)...);
@@ -304,26 +397,43 @@ public:
   }
 
   /// set_limit is Go's Group.SetLimit(n): at most `n` bodies run at once; a
-  /// negative n means no limit. Throws panic_error (errc::misuse, "errgroup:
-  /// modify limit while <k> goroutines in the group are still active") if
-  /// bodies are running or queued, as Go panics.
+  /// negative n means no limit. Go: "A limit of zero will prevent any new
+  /// goroutines from being added": then try_go returns false, and go, go_wait
+  /// and go_wait_blocking throw panic_error (Go's Go would block for ever;
+  /// never a silent hang in wait). Throws panic_error (errc::misuse,
+  /// "errgroup: modify limit while <k> goroutines in the group are still
+  /// active") if bodies are running or queued, as Go panics.
   void set_limit(int64_t n) const {
     st()->set_limit(n);
   }
 
-  /// wait is Go's Group.Wait: waits until every body submitted so far
+  /// wait is Go's Group.Wait, inside a goroutine: `error e = co_await
+  /// g.wait();` parks the goroutine until every body submitted so far
   /// finished, cancels the with_context context, and returns the first error
-  /// (empty if none). Inside a goroutine: `error e = co_await g.wait();`
-  /// parks the goroutine. On a plain thread: `error e = g.wait();` (or
-  /// `g.wait().get()`, or the statement `g.wait();`) blocks the thread.
+  /// (empty if none). The awaiter does nothing unless awaited.
   detail::errgroup_wait<false> wait() const {
     return detail::errgroup_wait<false>{st()};
+  }
+
+  /// wait_blocking is Go's Group.Wait for a plain thread (main, a
+  /// std::thread, a go_blocking body): `error e = g.wait_blocking();` blocks
+  /// the OS thread. Aborts with a message on a scheduler worker (a goroutine
+  /// writes `co_await g.wait()`).
+  error wait_blocking() const {
+    st()->wait_thread();
+    return detail::errgroup_wait<false>::result_of(*st());
   }
 
   /// wait_all is wait() returning every body's error in the order they
   /// failed, not only the first (empty if none). Not in Go.
   detail::errgroup_wait<true> wait_all() const {
     return detail::errgroup_wait<true>{st()};
+  }
+
+  /// wait_all_blocking is wait_all for a plain thread (see wait_blocking).
+  std::vector<error> wait_all_blocking() const {
+    st()->wait_thread();
+    return detail::errgroup_wait<true>::result_of(*st());
   }
 
   // -- properties -------------------------------------------------------------

@@ -74,34 +74,22 @@ private:
   supervisor_link link_;
 };
 
-/// What `wg.wait()` returns: awaited in a goroutine it parks the goroutine;
-/// not awaited, its destructor blocks the calling thread (so `wg.wait();` is a
-/// blocking statement). Not an aggregate (g++ 12, docs/design.md).
-class wait_group_wait {
+/// What `wg.wait()` returns: an awaiter that parks the goroutine until the
+/// counter is zero. It does nothing unless awaited ([[nodiscard]]: a bare
+/// `wg.wait();` does not compile with -Werror); it never blocks in its
+/// destructor. Plain threads call wg.wait_blocking(). Not an aggregate
+/// (g++ 12, docs/design.md).
+class [[nodiscard]] wait_group_wait {
 public:
   explicit wait_group_wait(std::shared_ptr<wait_group_state> st) noexcept
     : st_(std::move(st)) {
     // nop
   }
 
-  wait_group_wait(wait_group_wait&& other) noexcept
-    : st_(std::move(other.st_)), used_(std::exchange(other.used_, true)) {
-    // nop
-  }
-
   wait_group_wait(const wait_group_wait&) = delete;
   wait_group_wait& operator=(const wait_group_wait&) = delete;
-  wait_group_wait& operator=(wait_group_wait&&) = delete;
 
-  /// Blocks the calling thread until the counter is zero, unless the object
-  /// was awaited.
-  ~wait_group_wait() {
-    if (!used_ && st_)
-      st_->wait_thread();
-  }
-
-  bool await_ready() noexcept {
-    used_ = true;
+  bool await_ready() const noexcept {
     return false;
   }
 
@@ -121,7 +109,6 @@ private:
 
   std::shared_ptr<wait_group_state> st_;
   waiter w_;
-  bool used_ = false;
 };
 
 } // namespace detail
@@ -156,8 +143,12 @@ public:
   /// to the counter; when it reaches zero every waiter wakes. Never blocks.
   /// Throws panic_error "sync: negative WaitGroup counter"
   /// (errc::negative_counter) if the counter would go below zero, and leaves
-  /// it unchanged. Deviation from Go: Go panics and leaves the counter
-  /// negative; an Add that races with Wait is not detected.
+  /// it unchanged. Throws panic_error "sync: WaitGroup counter overflows"
+  /// (errc::misuse, with the counter and delta) if the counter would exceed
+  /// INT64_MAX, and leaves it unchanged. Deviation from Go: Go panics and
+  /// leaves the counter negative; Go's 32-bit counter silently wraps past
+  /// 2^31-1 (then reports a negative counter); an Add that races with Wait is
+  /// not detected.
   void add(int64_t delta) const {
     st_->add(delta);
   }
@@ -167,14 +158,22 @@ public:
     st_->add(-1);
   }
 
-  /// wait is Go's WaitGroup.Wait: returns once the counter is zero (at once if
-  /// it is zero now). Every waiter wakes; the group can be reused afterwards.
-  /// Inside a goroutine write `co_await wg.wait()`: it parks the goroutine,
-  /// not its thread. As a plain statement, `wg.wait();`, it blocks the calling
-  /// OS thread: do that only on a plain thread or in a go_blocking goroutine
-  /// (blocking a scheduler worker can deadlock).
+  /// wait is Go's WaitGroup.Wait, inside a goroutine: `co_await wg.wait();`
+  /// parks the goroutine (not its thread) until the counter is zero, and
+  /// returns at once if it is zero now. Every waiter wakes; the group can be
+  /// reused afterwards. If the goroutine is killed while parked it is unlinked
+  /// and the counter is unchanged. The awaiter does nothing unless awaited.
   detail::wait_group_wait wait() const {
     return detail::wait_group_wait{st_};
+  }
+
+  /// wait_blocking is Go's WaitGroup.Wait for a plain thread (main, a
+  /// std::thread, a go_blocking body): blocks the OS thread until the counter
+  /// is zero. Aborts with a message on a scheduler worker, where blocking
+  /// could deadlock the goroutines being waited for (a goroutine writes
+  /// `co_await wg.wait()`).
+  void wait_blocking() const {
+    st_->wait_thread();
   }
 
   /// go is Go 1.25's WaitGroup.Go(f): adds one, starts `f(args...)` as a
@@ -183,6 +182,9 @@ public:
   /// supervisor actor learns it by monitoring the goroutine's actor, not from
   /// the body. A failure (returned error, escaped exception, kill) is kept in
   /// `errors()` instead of being printed. Never blocks.
+  /// Throws panic_error (errc::misuse) on a zero-value wait_group called
+  /// outside a goroutine (no runtime to start it in); the counter is then
+  /// unchanged.
   /// Deviation from Go: returns the goroutine's actor (e.g. to monitor or kill
   /// it); Go's f must not panic, ours may throw.
   template <class F, class... Args>

@@ -13,7 +13,10 @@
 //   before cancel() returns. A node never touches its parent's state except
 //   to (un)register itself.
 // - err goes from empty to canceled/deadline_exceeded once; done is closed
-//   exactly once, right after that transition, outside the lock.
+//   exactly once, in the same critical section (under mtx), so err() is
+//   empty while done is open. Lock order: a node's mtx, then its done
+//   channel's lock (closing wakes parked receivers through the scheduler and
+//   never calls back into the context).
 // - A node with pending after-funcs pins itself (pin = shared_from_this()) so
 //   that they run even if every handle is dropped; the pin goes with the
 //   cancel or with the last stop().
@@ -23,7 +26,6 @@
 //   deadlines never delay runtime shutdown.
 #include "rotina/context.hpp"
 
-#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -34,6 +36,9 @@
 
 namespace rotina::detail {
 
+/// What made a node, for String().
+enum class context_kind : uint8_t { background, todo, cancel, deadline, value };
+
 class context_node : public std::enable_shared_from_this<context_node> {
 public:
   struct after_entry {
@@ -42,8 +47,10 @@ public:
     std::function<void()> f;
   };
 
-  context_node(context_ptr parent_node, runtime* rt_ptr, bool is_cancelable)
-    : parent(std::move(parent_node)), rt(rt_ptr), cancelable(is_cancelable) {
+  context_node(context_ptr parent_node, runtime* rt_ptr, bool is_cancelable,
+               context_kind k)
+    : parent(std::move(parent_node)), rt(rt_ptr), cancelable(is_cancelable),
+      kind(k) {
     if (parent && parent->deadline)
       deadline = parent->deadline;
     if (cancelable) {
@@ -102,8 +109,11 @@ public:
       children.clear();
       afters_to_run.swap(afters);
       unpin = std::move(pin);
+      // Go's rule "If Done is not yet closed, Err returns nil": close done in
+      // the same critical section that sets err, the one err() takes, as Go's
+      // cancelCtx.cancel does under c.mu.
+      done.close();
     }
-    done.close();
     for (auto& k : kids)
       k->cancel(e, my_cause);
     for (auto& a : afters_to_run)
@@ -119,9 +129,14 @@ public:
   context_ptr parent;
   runtime* rt;
   bool cancelable;
+  context_kind kind;
   context_node* canceler = nullptr;
   std::optional<clock::time_point> deadline;
+  /// The deadline this node set itself (WithDeadline), for String().
+  std::optional<clock::time_point> own_deadline;
   const void* key = nullptr;
+  const char* key_name = nullptr;
+  describe_fn describe = nullptr;
   std::shared_ptr<const void> value;
   chan<unit> done;
 
@@ -196,30 +211,120 @@ runtime* runtime_of(const context& parent) {
   return current_runtime();
 }
 
+/// Go's WithCancel & co.: "cannot create context from nil parent".
+void require_parent(const context& parent) {
+  if (parent.nil())
+    throw panic_error{
+      error{errc::misuse, "cannot create context from nil parent"}};
+}
+
+/// Go calls a method of a nil interface: a nil dereference. rotina panics.
+const context_node& require_node(const context& ctx, const char* what) {
+  if (ctx.nil())
+    throw panic_error{error{errc::misuse, std::string{"context: "} + what
+                                            + " called on a nil context"}};
+  return *ctx.node();
+}
+
 runtime& require_runtime(const context& parent, const char* what) {
   if (auto rt = runtime_of(parent))
     return *rt;
-  throw std::logic_error(std::string{what}
-                         + ": no runtime; derive the context from "
-                           "background(rt) or call it in a goroutine");
+  throw panic_error{
+    error{errc::misuse, std::string{what}
+                          + ": no runtime; derive the context from "
+                            "background(rt) or call it in a goroutine"}};
 }
 
-context_ptr make_cancelable(const context& parent) {
-  auto node
-    = std::make_shared<context_node>(parent.node(), runtime_of(parent), true);
+context_ptr make_cancelable(const context& parent, runtime* rt) {
+  require_parent(parent);
+  auto node = std::make_shared<context_node>(parent.node(), rt, true,
+                                             context_kind::cancel);
   node->attach();
   return node;
+}
+
+/// Go's time.Duration.String(): "1h2m3.5s", "1.5ms", "2µs", "0s".
+std::string go_duration(std::chrono::nanoseconds d) {
+  auto ns = d.count();
+  if (ns == 0)
+    return "0s";
+  std::string sign = ns < 0 ? "-" : "";
+  // |INT64_MIN| does not fit: widen.
+  auto u
+    = ns < 0 ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
+  auto frac = [](uint64_t v, uint64_t unit) {
+    auto s = std::to_string(v / unit);
+    if (auto r = v % unit; r != 0) {
+      auto digits = std::to_string(r + unit).substr(1); // leading zeros
+      while (!digits.empty() && digits.back() == '0')
+        digits.pop_back();
+      s += "." + digits;
+    }
+    return s;
+  };
+  if (u < 1000)
+    return sign + std::to_string(u) + "ns";
+  if (u < 1000000)
+    return sign + frac(u, 1000) + "\u00b5s";
+  if (u < 1000000000)
+    return sign + frac(u, 1000000) + "ms";
+  constexpr uint64_t sec = 1000000000;
+  auto h = u / (3600 * sec);
+  auto m = u / (60 * sec) % 60;
+  auto rest = u % (60 * sec);
+  std::string out = sign;
+  if (h > 0)
+    out += std::to_string(h) + "h";
+  if (h > 0 || m > 0)
+    out += std::to_string(m) + "m";
+  return out + frac(rest, sec) + "s";
+}
+
+std::string name_of(const context_node* n) {
+  if (n == nullptr)
+    return "<nil>";
+  switch (n->kind) {
+  case context_kind::background:
+    return "context.Background";
+  case context_kind::todo:
+    return "context.TODO";
+  case context_kind::cancel:
+    return name_of(n->parent.get()) + ".WithCancel";
+  case context_kind::deadline: {
+    auto t = *n->own_deadline;
+    return name_of(n->parent.get()) + ".WithDeadline(m=+"
+           + go_duration(t.time_since_epoch()) + " ["
+           + go_duration(t - clock::now()) + "])";
+  }
+  case context_kind::value:
+    return name_of(n->parent.get()) + ".WithValue("
+           + (n->key_name ? n->key_name : "<key>") + ", "
+           + (n->describe ? n->describe(n->value.get()) : "<nil>") + ")";
+  }
+  return "context";
 }
 
 } // namespace
 
 context with_value_impl(const context& parent, const void* key,
+                        const char* key_name, describe_fn describe,
                         std::shared_ptr<const void> value) {
-  auto node
-    = std::make_shared<context_node>(parent.node(), runtime_of(parent), false);
+  require_parent(parent);
+  auto node = std::make_shared<context_node>(parent.node(), runtime_of(parent),
+                                             false, context_kind::value);
   node->key = key;
+  node->key_name = key_name;
+  node->describe = describe;
   node->value = std::move(value);
   return context{std::move(node)};
+}
+
+std::pair<context, cancel_cause_func>
+with_cancel_cause_in(const context& parent, runtime* rt) {
+  auto own = parent.rt();
+  auto node = make_cancelable(parent, own ? own : rt ? rt : runtime_of(parent));
+  cancel_cause_func f{node};
+  return {context{std::move(node)}, std::move(f)};
 }
 
 } // namespace rotina::detail
@@ -229,30 +334,39 @@ namespace rotina {
 // -- context ------------------------------------------------------------------
 
 recv_chan<unit> context::done() const {
-  if (!node_ || node_->canceler == nullptr)
+  auto& n = detail::require_node(*this, "Done");
+  if (n.canceler == nullptr)
     return {};
-  return node_->canceler->done;
+  return n.canceler->done;
 }
 
 error context::err() const {
-  if (!node_ || node_->canceler == nullptr)
+  auto& n = detail::require_node(*this, "Err");
+  if (n.canceler == nullptr)
     return {};
-  auto c = node_->canceler;
+  auto c = n.canceler;
   std::lock_guard<std::mutex> guard{c->mtx};
   return c->err;
 }
 
 std::optional<clock::time_point> context::deadline() const {
-  if (!node_)
-    return std::nullopt;
-  return node_->deadline;
+  return detail::require_node(*this, "Deadline").deadline;
 }
 
 runtime* context::rt() const noexcept {
   return node_ ? node_->rt : nullptr;
 }
 
+std::string context::to_string() const {
+  return detail::name_of(node_.get());
+}
+
+std::string to_string(const context& ctx) {
+  return ctx.to_string();
+}
+
 const void* context::value_impl(const void* key) const {
+  detail::require_node(*this, "Value");
   for (auto n = node_.get(); n != nullptr; n = n->parent.get())
     if (n->key == key)
       return n->value.get();
@@ -270,44 +384,68 @@ void cancel_cause_func::operator()(error cause) const {
 }
 
 error cause(const context& ctx) {
-  auto& node = ctx.node();
-  if (!node || node->canceler == nullptr)
+  auto& node = detail::require_node(ctx, "Cause");
+  if (node.canceler == nullptr)
     return {};
-  auto c = node->canceler;
+  auto c = node.canceler;
   std::lock_guard<std::mutex> guard{c->mtx};
   return c->cause;
 }
 
 // -- constructors of contexts -------------------------------------------------
 
+namespace {
+
+context root(detail::context_kind kind, runtime* rt) {
+  return context{
+    std::make_shared<detail::context_node>(nullptr, rt, false, kind)};
+}
+
+} // namespace
+
 context background() noexcept {
-  return context{};
+  // One node for the process, as Go's backgroundCtx{} (never destroyed: it
+  // may be used from static destructors).
+  static const auto* bg
+    = new context{root(detail::context_kind::background, nullptr)};
+  return *bg;
 }
 
 context background(runtime& rt) {
-  return context{std::make_shared<detail::context_node>(nullptr, &rt, false)};
+  return root(detail::context_kind::background, &rt);
+}
+
+context todo() noexcept {
+  static const auto* td
+    = new context{root(detail::context_kind::todo, nullptr)};
+  return *td;
+}
+
+context todo(runtime& rt) {
+  return root(detail::context_kind::todo, &rt);
 }
 
 std::pair<context, cancel_func> with_cancel(const context& parent) {
-  auto node = detail::make_cancelable(parent);
+  auto node = detail::make_cancelable(parent, detail::runtime_of(parent));
   cancel_func f{node};
   return {context{std::move(node)}, std::move(f)};
 }
 
 std::pair<context, cancel_cause_func> with_cancel_cause(const context& parent) {
-  auto node = detail::make_cancelable(parent);
-  cancel_cause_func f{node};
-  return {context{std::move(node)}, std::move(f)};
+  return detail::with_cancel_cause_in(parent, nullptr);
 }
 
 std::pair<context, cancel_func> with_deadline(const context& parent,
                                               clock::time_point t) {
+  detail::require_parent(parent);
   auto pd = parent.deadline();
   if (pd && *pd <= t)
     return with_cancel(parent); // the parent's deadline comes first
   auto& rt = detail::require_runtime(parent, "rotina::with_deadline");
-  auto node = std::make_shared<detail::context_node>(parent.node(), &rt, true);
+  auto node = std::make_shared<detail::context_node>(
+    parent.node(), &rt, true, detail::context_kind::deadline);
   node->deadline = t;
+  node->own_deadline = t;
   node->attach();
   cancel_func f{node};
   auto now = clock::now();
@@ -346,11 +484,11 @@ bool after_func_stop::operator()() const {
 }
 
 after_func_stop after_func(const context& ctx, std::function<void()> f) {
+  auto& node = detail::require_node(ctx, "AfterFunc");
   auto& rt = detail::require_runtime(ctx, "rotina::after_func");
-  auto& node = ctx.node();
-  if (!node || node->canceler == nullptr)
+  if (node.canceler == nullptr)
     return {}; // never done: f never runs
-  auto c = node->canceler;
+  auto c = node.canceler;
   {
     std::lock_guard<std::mutex> guard{c->mtx};
     if (!c->err) {

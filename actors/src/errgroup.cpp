@@ -26,6 +26,14 @@
 //   dropped (orphaned_), or when they exceed the limit; until then they stay
 //   parked (uncounted as live work) so that a burst of go() calls does not
 //   pay a spawn per body.
+// - Slots: a body holds one from submission until it finishes (pending_);
+//   with limit_ >= 0, go_wait()ers park in slot_waiters_ while
+//   pending_ >= limit_. Whoever lowers pending_ (body_done, on_down) hands
+//   the freed slots to them in FIFO order: moves each one's body into queue_
+//   (pending_ + 1) and wakes it; so slot_waiters_ is empty whenever a slot is
+//   free. With limit_ == 0 no body can ever start: go, go_wait and
+//   go_wait_blocking panic and try_go fails, so nothing pends and wait()
+//   returns at once.
 // - The first error and the context cancel: first_ is set once, and the
 //   context is canceled under mtx_ in the same step, so no worker takes a new
 //   body between the failure and the cancel (errgroup_cancel: at most the
@@ -34,6 +42,8 @@
 //   back into the group (after-funcs run in their own goroutines).
 #include "rotina/errgroup.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "rotina/detail/group_wait.hpp"
@@ -121,6 +131,14 @@ task<> worker_loop(std::shared_ptr<errgroup_state> st,
   }
 }
 
+/// A body can never start: Go's Go blocks for ever here, rotina refuses.
+error misuse_zero_limit(const char* what) {
+  return error{errc::misuse,
+               std::string{"errgroup: "} + what
+                 + " with limit 0: set_limit(0) prevents any new goroutine "
+                   "from being added (Go's Go would block for ever)"};
+}
+
 error misuse_limit(size_t active) {
   return error{errc::misuse, "errgroup: modify limit while "
                                + std::to_string(active)
@@ -132,9 +150,6 @@ error misuse_limit(size_t active) {
 // -- submitting ---------------------------------------------------------------
 
 errgroup_state::worker_rec* errgroup_state::reserve_worker_locked() {
-  if (rt_ == nullptr)
-    rt_ = &require_current_runtime(
-      "rotina::errgroup::go on an errgroup without a runtime");
   ++workers_;
   recs_.emplace_front();
   return &recs_.front();
@@ -170,26 +185,138 @@ bool errgroup_state::try_go(std::unique_ptr<body_base>& b) {
   return submit(b, true);
 }
 
+void errgroup_state::check_not_zero_limit_locked(const char* what) const {
+  if (limit_ == 0)
+    throw panic_error{misuse_zero_limit(what)};
+}
+
+void errgroup_state::ensure_runtime_locked(const char* what) {
+  if (rt_ != nullptr)
+    return;
+  rt_ = current_runtime();
+  if (rt_ == nullptr)
+    throw panic_error{error{
+      errc::misuse, std::string{"rotina::errgroup::"} + what
+                      + " on an errgroup without a runtime: construct it with "
+                        "errgroup{rt} or call it in a goroutine"}};
+}
+
+errgroup_state::worker_rec*
+errgroup_state::enqueue_locked(std::unique_ptr<body_base> b, wake_list& wakes) {
+  queue_.emplace_back(std::move(b));
+  ++pending_;
+  if (auto w = idle_.pop_front()) {
+    w->ok = true;
+    w->completed = true;
+    wakes.add(w);
+    return nullptr;
+  }
+  if (limit_ < 0 || workers_ < static_cast<size_t>(limit_))
+    return reserve_worker_locked();
+  return nullptr;
+}
+
 bool errgroup_state::submit(std::unique_ptr<body_base>& b, bool only_if_free) {
   worker_rec* rec = nullptr;
   {
     wake_list wakes;
     std::lock_guard<std::mutex> guard{mtx_};
-    if (only_if_free && limit_ >= 0 && pending_ >= static_cast<size_t>(limit_))
-      return false;
-    queue_.emplace_back(std::move(b));
-    ++pending_;
-    if (auto w = idle_.pop_front()) {
-      w->ok = true;
-      w->completed = true;
-      wakes.add(w);
-    } else if (limit_ < 0 || workers_ < static_cast<size_t>(limit_)) {
-      rec = reserve_worker_locked();
-    }
+    if (only_if_free && (!slot_free_locked() || !slot_waiters_.empty()))
+      return false; // also with limit 0: Go's TryGo reports false
+    check_not_zero_limit_locked("go");
+    ensure_runtime_locked("go");
+    rec = enqueue_locked(std::move(b), wakes);
   }
   if (rec != nullptr)
     spawn_worker(rec);
   return true;
+}
+
+bool errgroup_state::go_wait(std::unique_ptr<body_base>& b, waiter* w,
+                             std::coroutine_handle<> h, cancel_fn fn,
+                             void* ctx) {
+  worker_rec* rec = nullptr;
+  {
+    wake_list wakes;
+    std::lock_guard<std::mutex> guard{mtx_};
+    check_not_zero_limit_locked("go_wait");
+    ensure_runtime_locked("go_wait");
+    if (!slot_free_locked() || !slot_waiters_.empty()) {
+      w->who = park_current(h, fn, ctx);
+      w->slot = &b;
+      slot_waiters_.push_back(w);
+      return true;
+    }
+    rec = enqueue_locked(std::move(b), wakes);
+  }
+  if (rec != nullptr)
+    spawn_worker(rec);
+  return false;
+}
+
+void errgroup_state::go_wait_thread(std::unique_ptr<body_base> b) {
+  if (on_scheduler_worker()) {
+    // Aborts, as wait() does: blocking the worker could keep the very bodies
+    // that would free a slot from running.
+    std::fputs("rotina: errgroup::go_wait_blocking called inside a "
+               "goroutine; write `co_await g.go_wait(f)`\n",
+               stderr);
+    std::abort();
+  }
+  thread_parker parker;
+  waiter w;
+  worker_rec* rec = nullptr;
+  {
+    wake_list wakes;
+    std::lock_guard<std::mutex> guard{mtx_};
+    check_not_zero_limit_locked("go_wait_blocking");
+    ensure_runtime_locked("go_wait_blocking");
+    if (!slot_free_locked() || !slot_waiters_.empty()) {
+      w.who = &parker;
+      w.slot = &b;
+      slot_waiters_.push_back(&w);
+    } else {
+      rec = enqueue_locked(std::move(b), wakes);
+    }
+  }
+  if (rec != nullptr) {
+    spawn_worker(rec);
+    return;
+  }
+  if (w.who == nullptr)
+    return;
+  parker.wait();
+  // The waker completed `w` (and took the body) under mtx_; taking it once
+  // more orders our return after its last touch of `w`.
+  std::lock_guard<std::mutex> guard{mtx_};
+}
+
+void errgroup_state::admit_locked(wake_list& wakes) {
+  while (slot_free_locked()) {
+    auto w = slot_waiters_.pop_front();
+    if (w == nullptr)
+      return;
+    auto& body = *static_cast<std::unique_ptr<body_base>*>(w->slot);
+    // The worker that lowered pending_, or the spare that on_down spawns for
+    // a non-empty queue, runs it.
+    queue_.emplace_back(std::move(body));
+    ++pending_;
+    w->ok = true;
+    w->completed = true;
+    wakes.add(w);
+  }
+}
+
+bool errgroup_state::drop_slot_waiters_locked(wake_list& wakes) {
+  bool first = false;
+  while (auto w = slot_waiters_.pop_front()) {
+    first |= record_locked(
+      error{errc::killed, "errgroup body dropped: runtime shut down"});
+    w->ok = false;
+    w->completed = true;
+    wakes.add(w);
+  }
+  return first;
 }
 
 void errgroup_state::set_limit(int64_t n) {
@@ -248,7 +375,8 @@ void errgroup_state::body_done(worker_rec* rec, error outcome) {
     --running_;
     --pending_;
     if (outcome && record_locked(outcome) && has_cancel_)
-      cancel_(first_); // under the lock: no worker starts a body before it
+      cancel_(first_);   // under the lock: no worker starts a body before it
+    admit_locked(wakes); // this worker takes the admitted body next
     check_idle_locked(wakes);
   }
 }
@@ -380,9 +508,12 @@ void errgroup_state::on_down(caf::actor_id who, error outcome, bool shutdown) {
           first |= record_locked(
             error{errc::killed, "errgroup body dropped: runtime shut down"});
         }
-      } else if (!queue_.empty()
-                 && (limit_ < 0 || workers_ < static_cast<size_t>(limit_))) {
-        spare = reserve_worker_locked();
+        first |= drop_slot_waiters_locked(wakes);
+      } else {
+        admit_locked(wakes); // the freed slot goes to a go_wait()er
+        if (!queue_.empty()
+            && (limit_ < 0 || workers_ < static_cast<size_t>(limit_)))
+          spare = reserve_worker_locked();
       }
       if (first && has_cancel_)
         cancel_(first_);
@@ -408,9 +539,7 @@ errgroup::errgroup(runtime* rt)
 std::pair<errgroup, context> errgroup::with_context(runtime& rt,
                                                     const context& parent) {
   errgroup g{rt};
-  auto [ctx, cancel] = with_cancel_cause(
-    parent.rt() == nullptr && parent.node() == nullptr ? background(rt)
-                                                       : parent);
+  auto [ctx, cancel] = detail::with_cancel_cause_in(parent, &rt);
   g.st()->set_cancel(std::move(cancel));
   return {std::move(g), std::move(ctx)};
 }

@@ -1,9 +1,9 @@
 // wait_group: Go's sync.WaitGroup.
 //
 // Invariants (under mtx_):
-// - count_ >= 0. An add that would make it negative throws and changes
-//   nothing; the supervisor, which cannot throw, records errc::negative_counter
-//   in errors_ instead.
+// - count_ >= 0. An add that would make it negative, or overflow int64,
+//   throws and changes nothing; the supervisor, which cannot throw, records
+//   errc::negative_counter in errors_ instead.
 // - waiters_ is empty whenever count_ == 0: the add that brings the counter to
 //   zero unlinks every waiter, marks it completed and wakes it after the lock
 //   is released. A waiter that arrives at zero never links.
@@ -13,7 +13,6 @@
 //   goroutine is outstanding.
 #include "rotina/wait_group.hpp"
 
-#include <stdexcept>
 #include <string>
 
 #include "rotina/detail/group_wait.hpp"
@@ -27,12 +26,23 @@ error negative_counter_error() {
   return error{errc::negative_counter, "sync: negative WaitGroup counter"};
 }
 
+error overflow_error(int64_t count, int64_t delta) {
+  return error{errc::misuse, "sync: WaitGroup counter overflows (counter "
+                               + std::to_string(count) + ", add "
+                               + std::to_string(delta) + ")"};
+}
+
 } // namespace
 
 void wait_group_state::add_locked(int64_t delta, wake_list& wakes) {
-  if (count_ + delta < 0)
+  int64_t next = 0;
+  if (__builtin_add_overflow(count_, delta, &next)) {
+    // Only a positive delta can overflow: count_ >= 0.
+    throw panic_error{overflow_error(count_, delta)};
+  }
+  if (next < 0)
     throw panic_error{negative_counter_error()};
-  count_ += delta;
+  count_ = next;
   if (count_ == 0) {
     while (auto w = waiters_.pop_front()) {
       w->completed = true;
@@ -81,9 +91,11 @@ caf::actor wait_group_state::go(std::unique_ptr<body_base> b, go_options opts) {
   {
     wake_list wakes;
     std::lock_guard<std::mutex> guard{mtx_};
-    if (rt_ == nullptr)
-      rt_ = &require_current_runtime(
-        "rotina::wait_group::go on a wait_group without a runtime");
+    if (rt_ == nullptr && (rt_ = current_runtime()) == nullptr)
+      throw panic_error{error{
+        errc::misuse, "rotina::wait_group::go on a wait_group without a "
+                      "runtime: construct it with wait_group{rt} or call go "
+                      "in a goroutine"}};
     rt = rt_;
     add_locked(1, wakes);
     sup = link_.acquire(*rt, shared_from_this());

@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   error err;
   wait_group wg{rt};
   wg.go([&]() -> task<> { err = co_await hash_all(rt, args[0], m); });
-  wg.wait();
+  wg.wait_blocking();
   if (err) {
     std::fprintf(stderr, "errgroup: %s\n", err.to_string().c_str());
     return 1;

@@ -122,6 +122,6 @@ int main(int argc, char** argv) {
     co_await timeouts(2, 5s);
     co_await non_blocking();
   });
-  wg.wait();
+  wg.wait_blocking();
   return wg.errors().empty() ? 0 : 1;
 }

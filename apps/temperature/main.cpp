@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
       std::lock_guard<std::mutex> guard{mu};
       temps[city] = t;
     });
-  wg.wait();
+  wg.wait_blocking();
   auto elapsed = std::chrono::steady_clock::now() - start;
 
   for (auto& city : cities)

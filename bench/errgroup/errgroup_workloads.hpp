@@ -28,7 +28,7 @@ inline void errgroup_workload(runtime& rt, int64_t n) {
       ran.fetch_add(1, std::memory_order_relaxed);
       return {};
     });
-  error err = g.wait();
+  error err = g.wait_blocking();
   sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();
@@ -60,7 +60,7 @@ inline void errgroup_cancel_workload(runtime& rt, int64_t n) {
         return error{errc::failed, "task failed"};
       return {};
     });
-  error err = g.wait();
+  error err = g.wait_blocking();
   sw.stop();
   auto wall = sw.wall_ns();
   auto cpu = sw.cpu_ns();

@@ -7,8 +7,10 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "rotina/chan.hpp"
+#include "rotina/errgroup.hpp"
 #include "rotina/goroutine.hpp"
 #include "rotina/select.hpp"
 #include "test_util.hpp"
@@ -36,7 +38,76 @@ BOOST_AUTO_TEST_CASE(background_is_never_done) {
   BOOST_CHECK(bg.done().nil());
   BOOST_CHECK(!bg.deadline());
   BOOST_CHECK(!cause(bg));
-  BOOST_CHECK(context{} == background());
+  BOOST_CHECK(background() == background());
+  BOOST_CHECK(!(context{} == background()));
+  BOOST_CHECK(!todo().err());
+  BOOST_CHECK(todo().done().nil());
+  BOOST_CHECK(!(todo() == background()));
+}
+
+// Go's TestWithCancel & co. with a nil parent: "cannot create context from
+// nil parent". A default-constructed context is Go's nil Context, not
+// Background.
+BOOST_AUTO_TEST_CASE(deriving_from_the_nil_context_panics_with_go_wording) {
+  runtime rt{test::opts()};
+  context nil_ctx;
+  BOOST_CHECK(nil_ctx.nil());
+  BOOST_CHECK(!background().nil());
+  auto check = [](auto&& f) {
+    try {
+      f();
+      BOOST_ERROR("deriving from a nil context did not panic");
+    } catch (const panic_error& e) {
+      BOOST_CHECK(e.err() == errc::misuse);
+      BOOST_CHECK_EQUAL(std::string{e.what()},
+                        "cannot create context from nil parent");
+    }
+  };
+  check([&] { (void)with_cancel(nil_ctx); });
+  check([&] { (void)with_cancel_cause(nil_ctx); });
+  check([&] { (void)with_timeout(nil_ctx, 1s); });
+  check([&] { (void)with_deadline(nil_ctx, clock::now() + 1s); });
+  check([&] { (void)with_value(nil_ctx, depth_key, 1); });
+  check([&] { (void)errgroup::with_context(rt, nil_ctx); });
+  // Its accessors panic too (Go dereferences nil), never a silent Background.
+  BOOST_CHECK_THROW((void)nil_ctx.err(), panic_error);
+  BOOST_CHECK_THROW((void)nil_ctx.done(), panic_error);
+  BOOST_CHECK_THROW((void)nil_ctx.deadline(), panic_error);
+  BOOST_CHECK_THROW((void)cause(nil_ctx), panic_error);
+  BOOST_CHECK_THROW((void)after_func(nil_ctx, [] {}), panic_error);
+  BOOST_CHECK_EQUAL(nil_ctx.to_string(), "<nil>");
+}
+
+// Go's TestString-like names: context.Background, context.TODO, .WithCancel,
+// .WithDeadline(<deadline> [<remaining>]), .WithValue(<key>, <value>).
+BOOST_AUTO_TEST_CASE(to_string_names_the_chain_of_constructors_as_go_does) {
+  runtime rt{test::opts()};
+  BOOST_CHECK_EQUAL(background().to_string(), "context.Background");
+  BOOST_CHECK_EQUAL(to_string(todo()), "context.TODO");
+  BOOST_CHECK_EQUAL(background(rt).to_string(), "context.Background");
+  BOOST_CHECK_EQUAL(todo(rt).to_string(), "context.TODO");
+  auto [c1, cancel1] = with_cancel(background(rt));
+  BOOST_CHECK_EQUAL(c1.to_string(), "context.Background.WithCancel");
+  auto v = with_value(c1, user_key, std::string{"alice"});
+  BOOST_CHECK_EQUAL(v.to_string(),
+                    "context.Background.WithCancel.WithValue(user, alice)");
+  BOOST_CHECK_EQUAL(with_value(todo(), depth_key, 3).to_string(),
+                    "context.TODO.WithValue(depth, 3)");
+  auto [c2, cancel2] = with_timeout(v, 1h);
+  auto name = c2.to_string();
+  auto prefix
+    = std::string{"context.Background.WithCancel.WithValue(user, alice)"
+                  ".WithDeadline(m=+"};
+  BOOST_CHECK_MESSAGE(name.starts_with(prefix), name);
+  BOOST_CHECK_MESSAGE(name.find(" [59m59.") != std::string::npos
+                        || name.find(" [1h0m0s])") != std::string::npos,
+                      name);
+  BOOST_CHECK_MESSAGE(name.ends_with("s])"), name);
+  auto [c3, cancel3] = with_cancel_cause(c2);
+  BOOST_CHECK(c3.to_string().ends_with("s]).WithCancel"));
+  cancel3(error{});
+  cancel2();
+  cancel1();
 }
 
 BOOST_AUTO_TEST_CASE(cancel_sets_err_and_closes_done_and_twice_is_harmless) {
@@ -128,8 +199,67 @@ BOOST_AUTO_TEST_CASE(cancel_before_the_deadline_reports_canceled) {
   cancel_past();
 }
 
+// Go's rule "If Done is not yet closed, Err returns nil": whoever sees err()
+// non-empty must find done() closed. A 2 ms timeout fires on the clock actor
+// while this thread polls err(); an explicit cancel races a polling thread.
+BOOST_AUTO_TEST_CASE(err_is_empty_while_done_is_open) {
+  runtime rt{test::opts()};
+  int violations = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto [ctx, cancel] = with_timeout(background(rt), 2ms);
+    auto give_up = clock::now() + 5s;
+    for (;;) {
+      if (ctx.err()) {
+        violations += is_closed(ctx) ? 0 : 1;
+        break;
+      }
+      if (clock::now() > give_up)
+        BOOST_FAIL("a 2 ms timeout did not fire within 5 s");
+    }
+    cancel();
+  }
+  // A canceler thread cancels 20000 contexts in turn while this thread and a
+  // second poller wait for each one's err() and then look at its done().
+  constexpr int n = 20000;
+  std::vector<context> ctxs;
+  std::vector<cancel_func> cancels;
+  for (int i = 0; i < n; ++i) {
+    auto [ctx, cancel] = with_cancel(background(rt));
+    ctxs.push_back(ctx);
+    cancels.push_back(cancel);
+  }
+  std::atomic<int> seen{0};
+  std::atomic<int> bad{0};
+  auto poll = [&ctxs, &seen, &bad] {
+    for (auto& ctx : ctxs) {
+      while (!ctx.err())
+        ;
+      bad += is_closed(ctx) ? 0 : 1;
+      ++seen;
+    }
+  };
+  std::thread poller{poll};
+  std::thread canceler{[&cancels] {
+    for (auto& c : cancels)
+      c();
+  }};
+  poll();
+  canceler.join();
+  poller.join();
+  BOOST_CHECK_EQUAL(seen.load(), 2 * n);
+  violations += bad.load();
+  BOOST_CHECK_EQUAL(violations, 0);
+}
+
 BOOST_AUTO_TEST_CASE(with_deadline_needs_a_runtime) {
-  BOOST_CHECK_THROW(with_timeout(background(), 1s), std::logic_error);
+  try {
+    (void)with_timeout(background(), 1s);
+    BOOST_FAIL("with_timeout without a runtime did not panic");
+  } catch (const panic_error& e) {
+    BOOST_CHECK(e.err() == errc::misuse);
+    BOOST_CHECK(std::string{e.what()}.find("no runtime") != std::string::npos);
+  }
+  BOOST_CHECK_THROW((void)after_func(background(), [] {}), panic_error);
 }
 
 // Go's TestValues.

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -20,6 +21,7 @@
 #include "rotina/chan.hpp"
 #include "rotina/context.hpp"
 #include "rotina/goroutine.hpp"
+#include "rotina/wait_group.hpp"
 #include "test_util.hpp"
 
 using namespace rotina;
@@ -92,7 +94,7 @@ BOOST_AUTO_TEST_CASE(first_error_wins) {
       g.go([e] { return e; });
       if (!first)
         first = e;
-      error got = g.wait();
+      error got = g.wait_blocking();
       BOOST_CHECK(got == first);
       BOOST_CHECK_EQUAL(got.message(), first ? first.message() : got.message());
     }
@@ -110,7 +112,7 @@ BOOST_AUTO_TEST_CASE(context_is_canceled_after_the_first_error) {
     co_await ctx.done().recv(); // canceled by the other body's error
     co_return error{errc::failed, "second"};
   });
-  error err = g.wait();
+  error err = g.wait_blocking();
   BOOST_CHECK(err == errc::failed);
   BOOST_CHECK_EQUAL(err.message(), "first failure");
   BOOST_CHECK(ctx.err() == errc::canceled);
@@ -126,7 +128,7 @@ BOOST_AUTO_TEST_CASE(context_is_canceled_when_wait_returns_without_errors) {
       if (!c.err())
         saw_live = true;
     });
-  error err = g.wait();
+  error err = g.wait_blocking();
   BOOST_CHECK(!err);
   BOOST_CHECK(saw_live.load());
   BOOST_CHECK(ctx.err() == errc::canceled);
@@ -153,7 +155,7 @@ BOOST_AUTO_TEST_CASE(set_limit_bounds_concurrency_to_exactly_the_limit) {
         --active;
         co_return error{};
       });
-    error err = g.wait();
+    error err = g.wait_blocking();
     BOOST_CHECK(!err);
     BOOST_CHECK_EQUAL(max_active.load(), limit);
   }
@@ -170,15 +172,15 @@ BOOST_AUTO_TEST_CASE(try_go_fails_at_the_limit_and_succeeds_after) {
     BOOST_CHECK(g.try_go([gate]() -> task<> { (void)co_await gate.recv(); }));
   BOOST_CHECK(!g.try_go([] {}));
   gate.close();
-  error err = g.wait();
+  error err = g.wait_blocking();
   BOOST_CHECK(!err);
   BOOST_CHECK(g.try_go([] {}));
-  g.wait();
+  g.wait_blocking();
   // Without a limit try_go always starts the body.
   errgroup h{rt};
   for (int i = 0; i < 50; ++i)
     BOOST_CHECK(h.try_go([] {}));
-  h.wait();
+  h.wait_blocking();
 }
 
 BOOST_AUTO_TEST_CASE(changing_the_limit_while_bodies_run_is_misuse) {
@@ -196,8 +198,159 @@ BOOST_AUTO_TEST_CASE(changing_the_limit_while_bodies_run_is_misuse) {
                       "are still active");
   }
   gate.close();
-  g.wait();
+  g.wait_blocking();
   g.set_limit(2); // fine once idle
+}
+
+// Go: "A limit of zero will prevent any new goroutines from being added."
+// Go's Go then blocks for ever; rotina refuses at once and wait() never hangs.
+BOOST_AUTO_TEST_CASE(limit_zero_refuses_every_body_and_wait_returns_at_once) {
+  runtime rt{test::opts()};
+  errgroup g{rt};
+  g.set_limit(0);
+  BOOST_CHECK(!g.try_go([] {}));
+  try {
+    g.go([] {});
+    BOOST_ERROR("go with limit 0 did not panic");
+  } catch (const panic_error& e) {
+    BOOST_CHECK(e.err() == errc::misuse);
+    BOOST_CHECK_MESSAGE(
+      std::string{e.what()}.starts_with("errgroup: go with limit 0"), e.what());
+  }
+  BOOST_CHECK_THROW(g.go_wait_blocking([] {}), panic_error);
+  auto err = test::run(rt, [g]() -> task<error> {
+    auto f = [] {};
+    try {
+      co_await g.go_wait(f);
+    } catch (const panic_error& e) {
+      co_return e.err();
+    }
+    co_return error{};
+  });
+  BOOST_CHECK(err == errc::misuse);
+  BOOST_CHECK(!g.wait_blocking()); // nothing pends: returns at once
+  g.set_limit(1);
+  std::atomic<int> ran{0};
+  g.go([&ran] { ++ran; });
+  BOOST_CHECK(!g.wait_blocking());
+  BOOST_CHECK_EQUAL(ran.load(), 1);
+}
+
+// Go's Group.Go with a limit blocks its caller until a slot is free
+// (TestGoLimit): go_wait parks the goroutine, go_wait_blocking the thread.
+BOOST_AUTO_TEST_CASE(go_wait_blocks_the_caller_until_a_slot_is_free) {
+  runtime rt{test::opts()};
+  constexpr int limit = 2;
+  constexpr int n = 12;
+  errgroup g{rt};
+  g.set_limit(limit);
+  std::atomic<int> finished{0};
+  std::atomic<int> active{0};
+  std::atomic<int> max_active{0};
+  std::atomic<int> early{0}; // a go_wait that returned with no slot free
+  auto err
+    = test::run(rt, [g, &finished, &active, &max_active, &early]() -> task<> {
+        auto f = [&finished, &active, &max_active]() -> task<> {
+          int now = ++active;
+          int prev = max_active.load();
+          while (now > prev && !max_active.compare_exchange_weak(prev, now)) {
+          }
+          co_await sleep(1ms);
+          --active;
+          ++finished;
+        };
+        for (int i = 0; i < n; ++i) {
+          co_await g.go_wait(f);
+          // i + 1 bodies submitted, at most `limit` of them unfinished.
+          if (i + 1 - finished.load() > limit)
+            ++early;
+        }
+      });
+  BOOST_CHECK(!err);
+  BOOST_CHECK(!g.wait_blocking());
+  BOOST_CHECK_EQUAL(finished.load(), n);
+  BOOST_CHECK_EQUAL(early.load(), 0);
+  BOOST_CHECK_LE(max_active.load(), limit);
+  // The plain-thread form.
+  auto gate = make_chan<int>(rt);
+  for (int i = 0; i < limit; ++i)
+    g.go_wait_blocking([gate]() -> task<> { (void)co_await gate.recv(); });
+  std::atomic<bool> submitted{false};
+  std::thread t{[g, &submitted] {
+    g.go_wait_blocking([] {});
+    submitted = true;
+  }};
+  std::this_thread::sleep_for(20ms);
+  BOOST_CHECK(!submitted.load()); // both slots taken: blocked
+  gate.send_blocking(1);          // one body ends, its slot goes to t
+  t.join();
+  BOOST_CHECK(submitted.load());
+  gate.close();
+  BOOST_CHECK(!g.wait_blocking());
+}
+
+// A goroutine killed while parked in go_wait leaves the queue of slot waiters;
+// its body is dropped, never run, and the group's slot accounting holds.
+BOOST_AUTO_TEST_CASE(a_goroutine_killed_in_go_wait_drops_its_body) {
+  runtime rt{test::opts()};
+  errgroup g{rt};
+  g.set_limit(1);
+  auto gate = make_chan<int>(rt);
+  g.go([gate]() -> task<> { (void)co_await gate.recv(); });
+  std::atomic<int> ran{0};
+  wait_group wg{rt};
+  auto waiter = wg.go([g, &ran]() -> task<> {
+    auto f = [&ran] { ++ran; };
+    co_await g.go_wait(f); // parks: the only slot is taken
+    ran += 100;            // never reached: killed while parked
+  });
+  std::this_thread::sleep_for(20ms);
+  caf::anon_send_exit(waiter, caf::exit_reason::kill);
+  wg.wait_blocking();
+  BOOST_REQUIRE_EQUAL(wg.errors().size(), 1u);
+  BOOST_CHECK(wg.errors()[0] == errc::killed);
+  gate.close();
+  BOOST_CHECK(!g.wait_blocking());
+  BOOST_CHECK_EQUAL(ran.load(), 0);
+  // The slot is free again.
+  BOOST_CHECK(g.try_go([&ran] { ++ran; }));
+  BOOST_CHECK(!g.wait_blocking());
+  BOOST_CHECK_EQUAL(ran.load(), 1);
+}
+
+// Issue 10: wait() is an awaiter only: it converts to nothing and dropping
+// it unawaited never blocks; plain threads say wait_blocking().
+static_assert(!std::is_convertible_v<detail::errgroup_wait<false>, error>);
+static_assert(
+  !std::is_convertible_v<detail::errgroup_wait<true>, std::vector<error>>);
+
+BOOST_AUTO_TEST_CASE(an_unawaited_wait_never_blocks_its_thread) {
+  runtime rt{test::opts()};
+  errgroup g{rt};
+  auto gate = make_chan<int>(rt);
+  g.go([gate]() -> task<> { (void)co_await gate.recv(); });
+  std::atomic<bool> returned{false};
+  std::thread t{[g, &returned] {
+    { auto w = g.wait(); }
+    { auto w = g.wait_all(); }
+    returned = true;
+  }};
+  auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (!returned.load() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  BOOST_CHECK(returned.load());
+  gate.close(); // releases the thread if it blocked after all
+  t.join();
+  BOOST_CHECK(!g.wait_blocking());
+  BOOST_CHECK(g.wait_all_blocking().empty());
+}
+
+// Misuse is a panic_error (issue 10), never std::logic_error.
+BOOST_AUTO_TEST_CASE(go_without_a_runtime_is_a_panic_and_nothing_pends) {
+  errgroup g; // zero value on a plain thread: no runtime to start in
+  BOOST_CHECK_THROW(g.go([] {}), panic_error);
+  BOOST_CHECK_THROW(g.go_wait_blocking([] {}), panic_error);
+  BOOST_CHECK(!g.wait_blocking()); // nothing was queued: returns at once
 }
 
 BOOST_AUTO_TEST_CASE(a_body_that_throws_is_its_error_with_message) {
@@ -208,7 +361,7 @@ BOOST_AUTO_TEST_CASE(a_body_that_throws_is_its_error_with_message) {
     co_await yield();
     throw std::runtime_error("disk on fire");
   });
-  error err = g.wait();
+  error err = g.wait_blocking();
   BOOST_CHECK(err == errc::panic);
   BOOST_CHECK_EQUAL(err.message(), "disk on fire");
 }
@@ -223,7 +376,7 @@ BOOST_AUTO_TEST_CASE(wait_all_returns_every_error) {
         return error{errc::failed, "task " + std::to_string(i)};
       return {};
     });
-  std::vector<error> errs = g.wait_all();
+  std::vector<error> errs = g.wait_all_blocking();
   BOOST_REQUIRE_EQUAL(errs.size(), 4u);
   std::vector<std::string> msgs;
   for (auto& e : errs)
@@ -231,7 +384,7 @@ BOOST_AUTO_TEST_CASE(wait_all_returns_every_error) {
   std::sort(msgs.begin(), msgs.end());
   BOOST_CHECK_EQUAL(msgs[0], "task 0");
   BOOST_CHECK_EQUAL(msgs[3], "task 5");
-  error first = g.wait(); // wait() stays Go's: the first one only
+  error first = g.wait_blocking(); // wait() stays Go's: the first one only
   BOOST_CHECK(first == errc::failed);
 }
 
@@ -251,7 +404,7 @@ BOOST_AUTO_TEST_CASE(a_killed_worker_is_an_error_and_queued_bodies_still_run) {
   BOOST_REQUIRE_EQUAL(workers.size(), 1u);
   std::this_thread::sleep_for(10ms); // let it park in the first body
   caf::anon_send_exit(workers[0], caf::exit_reason::kill);
-  std::vector<error> errs = g.wait_all();
+  std::vector<error> errs = g.wait_all_blocking();
   BOOST_REQUIRE_EQUAL(errs.size(), 1u);
   BOOST_CHECK(errs[0] == errc::killed);
   BOOST_CHECK(second_ran.load());
@@ -294,7 +447,7 @@ BOOST_AUTO_TEST_CASE(after_the_first_error_at_most_one_wave_of_bodies_starts) {
         return error{errc::failed, "task failed"};
       return {};
     });
-  error err = g.wait();
+  error err = g.wait_blocking();
   BOOST_CHECK_EQUAL(err.message(), "task failed");
   BOOST_CHECK_GE(ran.load(), fail_at + 1 - limit);
   BOOST_CHECK_LE(ran.load(), fail_at + 1 + limit);

@@ -102,7 +102,7 @@ BOOST_AUTO_TEST_CASE(
   BOOST_CHECK_EQUAL(err.message(), "bad x 7");
   errgroup g{rt};
   g.go(&throws_before_the_coroutine, 8);
-  error gerr = g.wait();
+  error gerr = g.wait_blocking();
   BOOST_CHECK(gerr == errc::panic);
   BOOST_CHECK_EQUAL(gerr.message(), "bad x 8");
 }

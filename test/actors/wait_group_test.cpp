@@ -4,6 +4,7 @@
 #include "rotina/wait_group.hpp"
 
 #include <atomic>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -22,11 +23,11 @@ BOOST_AUTO_TEST_SUITE(wait_group_suite, *utf::timeout(60))
 
 BOOST_AUTO_TEST_CASE(wait_with_zero_counter_returns_at_once) {
   wait_group wg;
-  wg.wait(); // plain thread, counter 0: must not block
+  wg.wait_blocking(); // plain thread, counter 0: must not block
   wg.add(2);
   wg.done();
   wg.done();
-  wg.wait();
+  wg.wait_blocking();
   BOOST_CHECK_EQUAL(wg.count(), 0);
 }
 
@@ -48,7 +49,7 @@ BOOST_AUTO_TEST_CASE(goroutines_wait_for_each_other_and_groups_are_reusable) {
         co_await wg2.wait();
         ++passed;
       }));
-    wg1.wait();
+    wg1.wait_blocking();
     std::this_thread::sleep_for(5ms);
     BOOST_CHECK_EQUAL(passed.load(), 0); // all still parked on wg2
     for (int i = 0; i < n; ++i)
@@ -57,6 +58,31 @@ BOOST_AUTO_TEST_CASE(goroutines_wait_for_each_other_and_groups_are_reusable) {
       BOOST_CHECK(!*e.recv_blocking());
     BOOST_CHECK_EQUAL(passed.load(), n);
   }
+}
+
+// Issue 10: no blocking destructors. An awaiter made and dropped unawaited,
+// also while an exception unwinds, returns at once; plain threads say
+// wait_blocking().
+BOOST_AUTO_TEST_CASE(an_unawaited_wait_never_blocks_its_thread) {
+  wait_group wg;
+  wg.add(1);
+  std::atomic<bool> returned{false};
+  std::thread t{[wg, &returned] {
+    { auto w = wg.wait(); }
+    try {
+      auto w = wg.wait();
+      throw std::runtime_error("unwinding");
+    } catch (const std::runtime_error&) {
+    }
+    returned = true;
+  }};
+  auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (!returned.load() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  BOOST_CHECK(returned.load());
+  wg.done(); // releases the thread if it blocked after all
+  t.join();
+  wg.wait_blocking(); // counter 0: returns at once
 }
 
 // Go's TestWaitGroupMisuse: "sync: negative WaitGroup counter".
@@ -69,13 +95,48 @@ BOOST_AUTO_TEST_CASE(negative_counter_throws_with_go_wording) {
     BOOST_FAIL("done() below zero did not throw");
   } catch (const panic_error& e) {
     BOOST_CHECK(e.err() == errc::negative_counter);
-    BOOST_CHECK_EQUAL(std::string{e.what()}, "sync: negative WaitGroup counter");
+    BOOST_CHECK_EQUAL(std::string{e.what()},
+                      "sync: negative WaitGroup counter");
   }
   BOOST_CHECK_EQUAL(wg.count(), 0); // unchanged, still usable
   BOOST_CHECK_THROW(wg.add(-3), panic_error);
   wg.add(1);
   wg.done();
-  wg.wait();
+  wg.wait_blocking();
+}
+
+// Go's counter would wrap; rotina's int64 counter must never overflow (UB):
+// the add that would exceed INT64_MAX panics and changes nothing.
+BOOST_AUTO_TEST_CASE(
+  add_that_overflows_the_counter_panics_and_changes_nothing) {
+  wait_group wg;
+  wg.add(std::numeric_limits<int64_t>::max());
+  try {
+    wg.add(1);
+    BOOST_FAIL("add past INT64_MAX did not throw");
+  } catch (const panic_error& e) {
+    BOOST_CHECK(e.err() == errc::misuse);
+    BOOST_CHECK(
+      std::string{e.what()}.starts_with("sync: WaitGroup counter overflows"));
+  }
+  BOOST_CHECK_EQUAL(wg.count(), std::numeric_limits<int64_t>::max());
+  BOOST_CHECK_THROW(wg.add(std::numeric_limits<int64_t>::max()), panic_error);
+  wg.add(-std::numeric_limits<int64_t>::max());
+  BOOST_CHECK_EQUAL(wg.count(), 0);
+}
+
+// Misuse is a panic_error (issue 10), never std::logic_error.
+BOOST_AUTO_TEST_CASE(go_without_a_runtime_is_a_panic_and_changes_nothing) {
+  wait_group wg; // zero value on a plain thread: no runtime to start in
+  try {
+    wg.go([] {});
+    BOOST_FAIL("go without a runtime did not throw");
+  } catch (const panic_error& e) {
+    BOOST_CHECK(e.err() == errc::misuse);
+    BOOST_CHECK(std::string{e.what()}.find("without a runtime")
+                != std::string::npos);
+  }
+  BOOST_CHECK_EQUAL(wg.count(), 0);
 }
 
 BOOST_AUTO_TEST_CASE(many_waiters_all_wake) {
@@ -89,7 +150,7 @@ BOOST_AUTO_TEST_CASE(many_waiters_all_wake) {
   std::atomic<int> thread_woken{0};
   for (int i = 0; i < 3; ++i)
     threads.emplace_back([wg, &thread_woken] {
-      wg.wait();
+      wg.wait_blocking();
       ++thread_woken;
     });
   std::this_thread::sleep_for(10ms);
@@ -108,7 +169,7 @@ BOOST_AUTO_TEST_CASE(go_marks_done_when_each_body_returns) {
   std::atomic<int> ran{0};
   for (int i = 0; i < 1000; ++i)
     wg.go([&ran](int k) { ran += k; }, 1);
-  wg.wait();
+  wg.wait_blocking();
   BOOST_CHECK_EQUAL(ran.load(), 1000);
   BOOST_CHECK_EQUAL(wg.count(), 0);
   BOOST_CHECK(wg.errors().empty());
@@ -143,7 +204,7 @@ BOOST_AUTO_TEST_CASE(a_body_that_throws_is_done_and_its_error_kept) {
   });
   wg.go([]() -> error { return error{errc::failed, "returned"}; });
   wg.go([] {});
-  wg.wait();
+  wg.wait_blocking();
   auto errs = wg.errors();
   BOOST_REQUIRE_EQUAL(errs.size(), 3u);
   int panics = 0;
@@ -167,11 +228,11 @@ BOOST_AUTO_TEST_CASE(a_goroutine_killed_from_outside_counts_as_done) {
   runtime rt{test::opts()};
   wait_group wg{rt};
   auto never = make_chan<int>(rt);
-  auto g = wg.go([never]() -> task<> { (void) co_await never.recv(); });
+  auto g = wg.go([never]() -> task<> { (void)co_await never.recv(); });
   std::this_thread::sleep_for(10ms); // let it park
   BOOST_CHECK_EQUAL(wg.count(), 1);
   caf::anon_send_exit(g, caf::exit_reason::kill);
-  wg.wait();
+  wg.wait_blocking();
   auto errs = wg.errors();
   BOOST_REQUIRE_EQUAL(errs.size(), 1u);
   BOOST_CHECK(errs[0] == errc::killed);
@@ -181,7 +242,7 @@ BOOST_AUTO_TEST_CASE(extra_done_while_go_runs_is_reported_not_thrown) {
   runtime rt{test::opts()};
   wait_group wg{rt};
   auto gate = make_chan<int>(rt);
-  wg.go([gate]() -> task<> { (void) co_await gate.recv(); });
+  wg.go([gate]() -> task<> { (void)co_await gate.recv(); });
   wg.done(); // the user marks the goroutine done by hand, too
   gate.close();
   // The supervisor cannot throw: it keeps the misuse as an error.

@@ -32,8 +32,8 @@ template <class Done>
 void group_wait_thread(std::mutex& mtx, wait_list& waiters,
                        Done done) noexcept {
   if (on_scheduler_worker()) {
-    std::fputs("rotina: wait() called without co_await inside a goroutine; "
-               "write `co_await g.wait()`\n",
+    std::fputs("rotina: wait_blocking() called inside a goroutine (it would "
+               "block a scheduler worker); write `co_await g.wait()`\n",
                stderr);
     std::abort();
   }
