@@ -124,8 +124,12 @@ int main(int argc, char** argv) {
   }
   auto png = encode_png(img, f.width, f.height);
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
-  if (left != 0 || !write_file(out, png)) {
-    std::fprintf(stderr, "mandelbrot: %d rows missing or cannot write %s\n", left, out.c_str());
+  if (left != 0) {
+    std::fprintf(stderr, "mandelbrot: %d rows still missing after the workers ended\n", left);
+    return 1;
+  }
+  if (!write_file(out, png)) {
+    std::fprintf(stderr, "mandelbrot: cannot write %s\n", out.c_str());
     return 1;
   }
   std::printf("mandelbrot %dx%d, max-iter %d, %d workers -> %s\n", f.width, f.height,
