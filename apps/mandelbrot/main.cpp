@@ -36,6 +36,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
   frame f{800, 600, 256};
   int workers = 4, dup_every = 0;
   std::string out = "mandelbrot.png";
-  for (auto& arg : rt.config().remainder) {
+  for (auto& arg : rt.config().remainder) try {
     auto value = [&](const char* key) { return arg.substr(std::strlen(key)); };
     if (arg.rfind("--width=", 0) == 0) f.width = std::stoi(value("--width="));
     else if (arg.rfind("--height=", 0) == 0) f.height = std::stoi(value("--height="));
@@ -90,9 +91,12 @@ int main(int argc, char** argv) {
     else if (arg.rfind("--out=", 0) == 0) out = value("--out=");
     else if (arg.rfind("--duplicate-every=", 0) == 0) dup_every = std::stoi(value("--duplicate-every="));
     else { std::fprintf(stderr, "mandelbrot: unknown argument %s\n", arg.c_str()); return 2; }
+  } catch (const std::logic_error&) { // from std::stoi
+    std::fprintf(stderr, "mandelbrot: not a number: %s\n", arg.c_str());
+    return 2;
   }
   if (f.width < 1 || f.height < 1 || f.max_iter < 1 || workers < 1 || dup_every < 0) {
-    std::fprintf(stderr, "mandelbrot: width, height, max-iter, workers must be >= 1\n");
+    std::fprintf(stderr, "mandelbrot: need width, height, max-iter, workers >= 1 and duplicate-every >= 0\n");
     return 2;
   }
 
@@ -122,8 +126,8 @@ int main(int argc, char** argv) {
     --left;
     std::memcpy(dst, r->rgb.data(), r->rgb.size());
   }
-  auto png = encode_png(img, f.width, f.height);
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
+  auto png = encode_png(img, f.width, f.height);
   if (left != 0) {
     std::fprintf(stderr, "mandelbrot: %d rows still missing after the workers ended\n", left);
     return 1;
@@ -136,5 +140,5 @@ int main(int argc, char** argv) {
               f.max_iter, workers, out.c_str());
   std::printf("rows: %d, duplicates ignored: %d\n", f.height, dups);
   std::printf("sha256: %s\n", sha256_hex(png).c_str());
-  std::printf("time: %.1f ms\n", ms.count());
+  std::printf("time: %.1f ms\n", ms.count()); // workers started .. last row in
 }

@@ -44,6 +44,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -90,10 +91,13 @@ int main(int argc, char** argv) {
   runtime rt{argc, argv};
   int mappers = 4, top = 20;
   std::vector<std::string> args;
-  for (auto& arg : rt.config().remainder) {
+  for (auto& arg : rt.config().remainder) try {
     if (arg.rfind("--mappers=", 0) == 0) mappers = std::stoi(arg.substr(10));
     else if (arg.rfind("--top=", 0) == 0) top = std::stoi(arg.substr(6));
     else args.push_back(arg);
+  } catch (const std::logic_error&) { // from std::stoi
+    std::fprintf(stderr, "wordfreq: not a number: %s\n", arg.c_str());
+    return 2;
   }
   if (args.empty()) args.push_back("/usr/share/games/fortunes");
   std::vector<std::string> files;
