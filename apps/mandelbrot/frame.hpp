@@ -1,8 +1,9 @@
 // frame.hpp: the mandelbrot app's value types and helpers.
 // - frame: what to render (size, iteration limit) and render_row(), the work;
 // - row_result: one rendered row, the message a worker sends back;
+// - faults: test switches for at-least-once delivery; app_options: the flags;
 // - encode_png / sha256_hex / write_file: libpng and OpenSSL (EVP) wrappers.
-// frame and row_result are plain values with a CAF inspect() function, the
+// frame, row_result and faults are plain values with a CAF inspect() function, the
 // form in which they can later cross nodes (a CAF type ID block registers
 // them; the structs need no change).
 #pragma once
@@ -11,6 +12,7 @@
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -90,6 +92,69 @@ struct row_result {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, row_result& x) {
   return f(caf::meta::type_name("mandelbrot.row_result"), x.y, x.rgb);
+}
+
+/// faults are the test switches of at-least-once delivery: a worker sends
+/// every `dup_every`-th row twice (a redelivery) and does not send every
+/// `lose_every`-th row at all (as if its node died with it); 0 = off.
+struct faults {
+  int dup_every = 0;
+  int lose_every = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, faults& x) {
+  return f(caf::meta::type_name("mandelbrot.faults"), x.dup_every, x.lose_every);
+}
+
+// -- command line -------------------------------------------------------------
+
+/// app_options are the app's flags (rotina passes them in config().remainder).
+struct app_options {
+  frame f;
+  int workers = 4;
+  faults fx;
+  std::string out = "mandelbrot.png";
+};
+
+/// Parses `--width= --height= --max-iter= --workers= --out= --duplicate-every=
+/// --lose-every=` into `o`. Prints an error naming the flag and returns false
+/// on an unknown flag, a bad number or a value out of range.
+inline bool parse_options(const std::vector<std::string>& args, app_options& o) {
+  for (auto& arg : args) {
+    auto eq = arg.find('=');
+    std::string key = arg.substr(0, eq), value = eq == std::string::npos ? "" : arg.substr(eq + 1);
+    std::pair<const char*, int*> ints[] = {
+      {"--width", &o.f.width},          {"--height", &o.f.height},
+      {"--max-iter", &o.f.max_iter},    {"--workers", &o.workers},
+      {"--duplicate-every", &o.fx.dup_every}, {"--lose-every", &o.fx.lose_every},
+    };
+    bool known = false;
+    for (auto& [name, target] : ints)
+      if (key == name) {
+        known = true;
+        char* end = nullptr;
+        long v = std::strtol(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0' || v < 0 || v > 1 << 20) {
+          std::fprintf(stderr, "mandelbrot: %s: expected a number in [0, 2^20]\n", arg.c_str());
+          return false;
+        }
+        *target = int(v);
+      }
+    if (key == "--out" && !value.empty()) {
+      o.out = value;
+      known = true;
+    }
+    if (!known) {
+      std::fprintf(stderr, "mandelbrot: unknown argument %s\n", arg.c_str());
+      return false;
+    }
+  }
+  if (o.f.width < 1 || o.f.height < 1 || o.f.max_iter < 1 || o.workers < 1) {
+    std::fprintf(stderr, "mandelbrot: --width, --height, --max-iter, --workers must be >= 1\n");
+    return false;
+  }
+  return true;
 }
 
 // -- output -------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // mandelbrot_wire_check (ctest app.mandelbrot.wire): the app's messages are
-// CAF-serializable as they are. Round-trips a frame and a rendered row_result
+// CAF-serializable as they are. Round-trips a frame, a rendered row_result and faults
 // through caf::binary_serializer / binary_deserializer (what CAF does when a
 // message crosses nodes) and checks that the copies are equal.
 #include <cstdio>
@@ -32,8 +32,9 @@ int main() {
   frame g = round_trip(f);
   row_result r{17, f.render_row(17)};
   row_result s = round_trip(r);
+  faults fx = round_trip(faults{7, 5});
   bool ok = !failed && g.width == 64 && g.height == 48 && g.max_iter == 100 && s.y == 17
-            && s.rgb == r.rgb && r.rgb.size() == 3 * 64;
-  std::printf("frame and row_result round trip: %s\n", ok ? "ok" : "FAILED");
+            && s.rgb == r.rgb && r.rgb.size() == 3 * 64 && fx.dup_every == 7 && fx.lose_every == 5;
+  std::printf("frame, row_result and faults round trip: %s\n", ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }
