@@ -118,6 +118,10 @@ int main(int argc, char** argv) {
       rows.close();
     });
     while (auto r = results.recv_blocking()) {
+      if (r->y < 0 || r->y >= f.height || r->rgb.size() != row_bytes) {
+        std::fprintf(stderr, "mandelbrot: malformed row %d (%zu bytes)\n", r->y, r->rgb.size());
+        return 1;
+      }
       auto* dst = img.data() + row_bytes * size_t(r->y);
       if (done[size_t(r->y)]) { // at-least-once: a copy of a row we have
         if (std::memcmp(dst, r->rgb.data(), row_bytes) != 0) {
