@@ -16,6 +16,9 @@ if [ $# -lt 2 ] || [ $# -gt 4 ]; then
   exit 2
 fi
 data=$1 out=$2 title=${3:-speed-up} xlabel=${4:-nodes}
+# gnuplot reads the texts inside double quotes: escape backslashes and quotes.
+quote() { local s=${1//\\/\\\\}; printf '%s' "${s//\"/\\\"}"; }
+title=$(quote "$title") xlabel=$(quote "$xlabel") out_q=$(quote "$out")
 [ -r "$data" ] || { echo "$0: cannot read $data" >&2; exit 1; }
 command -v gnuplot > /dev/null || { echo "$0: gnuplot missing (apt-get install gnuplot-nox)" >&2; exit 1; }
 
@@ -42,7 +45,7 @@ max=$(LC_ALL=C awk '{ if ($1 > m) m = $1 } END { print m }' "$table")
 ymax=$(LC_ALL=C awk '{ if ($3 > m) m = $3; if ($4 > m) m = $4 } END { printf "%.3f", m * 1.15 }' "$table")
 gnuplot <<GNUPLOT
 set terminal pngcairo size 720,480 font "sans,11"
-set output "$out"
+set output "$out_q"
 set title "$title"
 set xlabel "$xlabel"
 set ylabel "speed-up (T(first) / T(count))"
