@@ -154,6 +154,10 @@ inline bool parse_options(const std::vector<std::string>& args, app_options& o) 
     std::fprintf(stderr, "mandelbrot: --width, --height, --max-iter, --workers must be >= 1\n");
     return false;
   }
+  if (int64_t{o.f.width} * o.f.height > int64_t{1} << 26) {
+    std::fprintf(stderr, "mandelbrot: --width x --height must be at most 2^26 pixels\n");
+    return false;
+  }
   return true;
 }
 
