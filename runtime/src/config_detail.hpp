@@ -1,18 +1,16 @@
 #pragma once
 
-// Internal to runtime/src/config_*.cpp: the pieces of rotina's config layer.
-//
+// Internal to runtime/src/config_*.cpp, rotina's config layer:
 //   config_schema.cpp   rotina's keys (declared in CAF's option set), the
 //                       rules rotina adds to CAF's keys, known_keys()
-//   config_messages.cpp did-you-mean and the wording of every error
-//   config_read.cpp     files and overrides through CAF's INI parser
-//   config_load.cpp     config::load: validation, cross-key rules, commit
+//   config_messages.cpp did-you-mean and the wording of errors
+//   config_read*.cpp    files and overrides through CAF's INI parser
+//   config_load.cpp     config::load: checks, cross-key rules, commit
 //   config_dump.cpp     --dump-config
 //
 // The schema is CAF's: custom_options_ of caf::actor_system_config holds
-// every key with its type and help text, rotina's keys included (declared
-// with opt_group in config's constructor). A key_rule adds what CAF's option
-// cannot say: a documented default, a range, the allowed names.
+// every key with its type and help text, rotina's keys included. A key_rule
+// adds what a CAF option cannot say: a documented default, a range, choices.
 
 #include <cstdint>
 #include <functional>
@@ -34,24 +32,20 @@ namespace rotina::detail {
 
 /// What rotina adds to one option of CAF's option set.
 struct key_rule {
-  /// "section.name".
-  std::string_view key;
-  /// Documented default: INI text ("1s", "\"\"") or prose ("unlimited").
-  /// Empty: the value of the option's storage (rotina's keys).
+  std::string_view key; // "section.name"
+  /// INI text ("1s") or prose ("unlimited"); empty: the value of the option's
+  /// storage (rotina's keys).
   std::string_view default_text = {};
-  /// Replaces CAF's help text when not empty.
-  std::string_view meaning = {};
+  std::string_view meaning = {}; // empty: CAF's help text
   int64_t min = 0;
   int64_t max = std::numeric_limits<int64_t>::max();
-  /// Allowed names of a string or atom key; empty: any.
-  std::vector<std::string_view> choices = {};
+  std::vector<std::string_view> choices = {}; // empty: any
 };
 
 /// Returns the rule of every accepted key, in documentation order.
 const std::vector<key_rule>& key_rules();
 
-/// Returns the rule of `key` ("section.name") or null if rotina does not
-/// accept the key.
+/// Returns the rule of `key` ("section.name"), or null if it is not accepted.
 const key_rule* find_rule(std::string_view key);
 
 /// Returns why rotina refuses the keys of [section] (empty: it does not).
@@ -63,10 +57,8 @@ std::vector<std::string> known_sections();
 /// Returns what `opt` accepts, e.g. "an integer in 0..65535".
 std::string expected_text(const caf::config_option& opt);
 
-/// Returns "section.name" of `opt`.
 std::string full_name(const caf::config_option& opt);
 
-/// Returns `x` in INI syntax.
 std::string to_ini(const caf::config_value& x);
 
 // -- messages (config_messages.cpp) -------------------------------------------
@@ -74,12 +66,13 @@ std::string to_ini(const caf::config_value& x);
 [[noreturn]] void fail(std::string_view where, std::string_view what);
 
 /// Throws "unknown section", "key ... is refused" (with why) or "unknown
-/// key" with the closest known name.
-/// `cli` words a suggestion in another section as a flag ("--a.b").
+/// key" with the closest name; `cli` writes a key of another section as a
+/// flag ("--a.b").
 [[noreturn]] void fail_unknown(std::string_view where, std::string_view section,
                                std::string_view name, bool cli = false);
 
-/// Throws "invalid value for 'KEY': expected ..., got TEXT".
+/// Throws "invalid value for 'KEY': expected ..., got TEXT" (or `detail`
+/// instead of "expected ...").
 [[noreturn]] void fail_value(std::string_view where,
                              const caf::config_option& opt,
                              std::string_view got,
@@ -89,26 +82,20 @@ std::string to_ini(const caf::config_value& x);
 std::optional<std::string> closest(std::string_view x,
                                    const std::vector<std::string>& candidates);
 
-/// Returns the names of the accepted keys of [section].
-std::vector<std::string> key_names(std::string_view section);
-
 // -- reading (config_read.cpp) ------------------------------------------------
 
 /// One `key = value` as the user wrote it.
 struct entry {
   const caf::config_option* opt;
   caf::config_value value;
-  /// The value as written, for messages.
-  std::string text;
-  /// "FILE:LINE" or "command line".
-  std::string where;
+  std::string text;  // as written
+  std::string where; // "FILE:LINE" or "command line"
 };
 
 using entry_handler = std::function<void(entry&&)>;
 
-/// Reads `path` with CAF's INI parser and calls `f` for every entry, in file
-/// order. Throws config_error on the first problem (including one that `f`
-/// throws).
+/// Reads `path` with CAF's INI parser and calls `f` for every entry in file
+/// order. Throws config_error on the first problem (also one `f` throws).
 void read_file(const std::string& path, const caf::config_option_set& opts,
                const entry_handler& f);
 

@@ -63,16 +63,10 @@ std::optional<std::string> name_of(const caf::config_value& x) {
   return std::nullopt;
 }
 
-std::string_view kind_of(const caf::config_value& x) {
-  if (caf::holds_alternative<int64_t>(x))
-    return "an integer";
-  if (caf::holds_alternative<caf::config_value::list>(x))
-    return "a list";
-  if (caf::holds_alternative<bool>(x))
-    return "a boolean";
-  if (caf::holds_alternative<caf::timespan>(x))
-    return "a duration";
-  return "a value of another type";
+// Returns "an integer", "a list", ...
+std::string kind_of(const caf::config_value& x) {
+  std::string name = x.type_name();
+  return (name.find_first_of("aeiou") == 0 ? "an " : "a ") + name;
 }
 
 // Returns `x.value` converted to the option's type, or throws.
@@ -115,7 +109,7 @@ caf::config_value checked(const entry& x) {
       auto str = name_of(item);
       if (!str)
         bad("expected " + expected_text(opt) + "; element " + to_ini(item)
-            + " is " + std::string{kind_of(item)});
+            + " is " + kind_of(item));
       if (name == "rotina.peers")
         if (auto err = check_peer(*str))
           bad("bad peer \"" + *str + "\": " + *err);

@@ -72,7 +72,7 @@ std::optional<std::string> closest(std::string_view x,
   return best;
 }
 
-std::vector<std::string> key_names(std::string_view section) {
+static std::vector<std::string> key_names(std::string_view section) {
   std::vector<std::string> result;
   for (auto& x : key_rules()) {
     auto dot = x.key.find('.');

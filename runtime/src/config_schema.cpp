@@ -43,43 +43,27 @@ const caf::config_option::meta_state* meta_for() {
   return &obj;
 }
 
-// rotina.shutdown is an enum.
-
-bool shutdown_from(const caf::config_value& x, shutdown_policy& out) {
-  std::string str;
-  if (auto ptr = caf::get_if<std::string>(&x))
-    str = *ptr;
-  else if (auto atm = caf::get_if<caf::atom_value>(&x))
-    str = caf::to_string(*atm);
-  if (str != "wait" && str != "cancel")
-    return false;
-  out = str == "wait" ? shutdown_policy::wait : shutdown_policy::cancel;
-  return true;
-}
-
+// rotina.shutdown is an enum; load() hands it "wait" or "cancel" as a string.
 const caf::config_option::meta_state* shutdown_meta() {
-  static caf::config_option::meta_state obj{
-    [](const caf::config_value& x) -> caf::error {
-      shutdown_policy tmp;
-      if (shutdown_from(x, tmp))
+  using caf::config_value;
+  static const caf::config_option::meta_state obj{
+    [](const config_value& x) -> caf::error {
+      auto str = caf::get_if<std::string>(&x);
+      if (str != nullptr && (*str == "wait" || *str == "cancel"))
         return caf::none;
       return caf::make_error(caf::pec::type_mismatch);
     },
-    [](void* ptr, const caf::config_value& x) {
-      shutdown_from(x, *static_cast<shutdown_policy*>(ptr));
+    [](void* ptr, const config_value& x) {
+      *static_cast<shutdown_policy*>(ptr) = caf::get<std::string>(x) == "wait"
+                                              ? shutdown_policy::wait
+                                              : shutdown_policy::cancel;
     },
     [](const void* ptr) {
       auto x = *static_cast<const shutdown_policy*>(ptr);
-      return caf::config_value{std::string{to_string(x)}};
+      return config_value{std::string{to_string(x)}};
     },
-    [](void* ptr, caf::string_view str) -> caf::expected<caf::config_value> {
-      caf::config_value x{std::string{str.begin(), str.end()}};
-      shutdown_policy tmp;
-      if (!shutdown_from(x, tmp))
-        return caf::make_error(caf::pec::type_mismatch);
-      if (ptr != nullptr)
-        *static_cast<shutdown_policy*>(ptr) = tmp;
-      return x;
+    [](void*, caf::string_view) -> caf::expected<config_value> {
+      return caf::make_error(caf::pec::type_mismatch); // load() parses
     },
     "string"};
   return &obj;
@@ -90,8 +74,9 @@ const caf::config_option::meta_state* shutdown_meta() {
 // -- rules --------------------------------------------------------------------
 
 const std::vector<key_rule>& key_rules() {
-  // [rotina] keys take their default from their field and their meaning from
-  // their declaration in config::config.
+  // Meanings are CAF's help texts unless given; [rotina] keys take theirs
+  // from config::config and their defaults from their fields.
+  // clang-format off
   static const std::vector<key_rule> result{
     {"rotina.node-name"},
     {"rotina.listen-host"},
@@ -102,68 +87,39 @@ const std::vector<key_rule>& key_rules() {
     {"rotina.shutdown", {}, {}, 0, no_max, {"wait", "cancel"}},
     {"rotina.shutdown-timeout"},
     {"rotina.default-capacity"},
-    {"scheduler.policy",
-     "\"rotina\"",
-     "scheduler: \"rotina\", or CAF's \"stealing\" or \"sharing\"",
-     0,
-     no_max,
-     {"rotina", "stealing", "sharing"}},
-    {"scheduler.max-threads", "hardware threads, at least 2",
-     "number of worker threads", 1, 4096},
-    {"scheduler.max-throughput", "unlimited",
-     "messages an actor may handle per scheduling round", 1},
-    {"scheduler.enable-profiling", "false",
-     "CAF's profiled scheduler (stealing or sharing only)"},
-    {"scheduler.profiling-resolution", "100ms",
-     "sampling rate of the profiler"},
-    {"scheduler.profiling-output-file", "\"\"", "output file of the profiler"},
-    {"work-stealing.aggressive-poll-attempts", "100",
-     "steal attempts before backing off", 1},
-    {"work-stealing.aggressive-steal-interval", "10",
-     "polls between steal attempts in the aggressive phase", 1},
-    {"work-stealing.moderate-poll-attempts", "500",
-     "polls in the moderate phase", 1},
-    {"work-stealing.moderate-steal-interval", "5",
-     "polls between steal attempts in the moderate phase", 1},
-    {"work-stealing.moderate-sleep-duration", "50us",
-     "sleep between polls in the moderate phase"},
-    {"work-stealing.relaxed-steal-interval", "1",
-     "polls between steal attempts in the relaxed phase", 1},
-    {"work-stealing.relaxed-sleep-duration", "10ms",
-     "sleep between polls in the relaxed phase"},
-    {"middleman.network-backend",
-     "'default'",
-     "network backend (only 'default' in Debian's CAF)",
-     0,
-     no_max,
-     {"default"}},
-    {"middleman.app-identifiers", "[\"generic-caf-app\"]",
-     "identifiers a peer must share (checked by the connecting side only)"},
-    {"middleman.app-identifier", "(unset)",
-     "deprecated single-value form of app-identifiers"},
-    {"middleman.enable-automatic-connections", "false",
-     "connect directly to nodes learned through peers"},
-    {"middleman.max-consecutive-reads", "50",
-     "reads per broker before yielding", 1},
-    {"middleman.heartbeat-interval",
-     "0 (rotina.heartbeat-interval when distributed)",
-     "time between BASP heartbeats (0: off)"},
-    {"middleman.connection-timeout",
-     "0 (rotina.heartbeat-timeout when distributed)",
-     "silence after which a connection is closed (0: off)"},
-    {"middleman.attach-utility-actors", "false",
-     "schedule utility actors instead of giving them threads"},
-    {"middleman.manual-multiplexing", "false",
-     "no background multiplexer thread (testing only)"},
-    {"middleman.workers", "min(3, cores / 4) + 1",
-     "threads deserializing incoming messages"},
-    {"stream.desired-batch-complexity", "50us",
-     "processing time per stream batch"},
-    {"stream.max-batch-delay", "5ms",
-     "maximum delay of a partial stream batch"},
-    {"stream.credit-round-interval", "10ms",
-     "time between stream credit rounds"},
+    {"scheduler.policy", "\"rotina\"", "scheduler: \"rotina\", or CAF's "
+     "\"stealing\" or \"sharing\"", 0, no_max, {"rotina", "stealing", "sharing"}},
+    {"scheduler.max-threads", "hardware threads, at least 2", {}, 1, 4096},
+    {"scheduler.max-throughput", "unlimited", {}, 1},
+    {"scheduler.enable-profiling", "false"},
+    {"scheduler.profiling-resolution", "100ms"},
+    {"scheduler.profiling-output-file", "\"\""},
+    {"work-stealing.aggressive-poll-attempts", "100", {}, 1},
+    {"work-stealing.aggressive-steal-interval", "10", {}, 1},
+    {"work-stealing.moderate-poll-attempts", "500", {}, 1},
+    {"work-stealing.moderate-steal-interval", "5", {}, 1},
+    {"work-stealing.moderate-sleep-duration", "50us"},
+    {"work-stealing.relaxed-steal-interval", "1", {}, 1},
+    {"work-stealing.relaxed-sleep-duration", "10ms"},
+    {"middleman.network-backend", "'default'", "network backend (only "
+     "'default' in Debian's CAF)", 0, no_max, {"default"}},
+    {"middleman.app-identifiers", "[\"generic-caf-app\"]", "identifiers a "
+     "peer must share (checked by the connecting side only)"},
+    {"middleman.app-identifier", "(unset)"},
+    {"middleman.enable-automatic-connections", "false"},
+    {"middleman.max-consecutive-reads", "50", {}, 1},
+    {"middleman.heartbeat-interval", "0 (rotina.heartbeat-interval when "
+     "distributed)", "time between BASP heartbeats (0: off)"},
+    {"middleman.connection-timeout", "0 (rotina.heartbeat-timeout when "
+     "distributed)", "silence after which a connection is closed (0: off)"},
+    {"middleman.attach-utility-actors", "false"},
+    {"middleman.manual-multiplexing", "false"},
+    {"middleman.workers", "min(3, cores / 4) + 1"},
+    {"stream.desired-batch-complexity", "50us"},
+    {"stream.max-batch-delay", "5ms"},
+    {"stream.credit-round-interval", "10ms"},
   };
+  // clang-format on
   return result;
 }
 
