@@ -150,7 +150,7 @@ std::string where_of(const staging& xs, std::string_view name,
 void check_twice(const staging& xs, std::string_view interval_key,
                  caf::timespan interval, std::string_view timeout_key,
                  caf::timespan timeout) {
-  if (interval.count() > 0 && timeout < 2 * interval)
+  if (interval.count() > 0 && timeout - interval < interval) // no overflow
     fail(where_of(xs, timeout_key, interval_key),
          "invalid value for '" + std::string{timeout_key}
            + "': must be at least 2 x " + std::string{interval_key} + " ("

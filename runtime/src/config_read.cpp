@@ -1,6 +1,7 @@
 // Reading config files and overrides with CAF 0.17's own INI parser; the
 // consumer is config_reader.hpp.
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -42,6 +43,8 @@ std::string read_text(const std::string& path) {
   if (in.bad())
     fail(path, "cannot read config file");
   text.resize(static_cast<size_t>(in.gcount()));
+  // CAF's grammar knows no '\r': read CRLF files as LF files.
+  text.erase(std::remove(text.begin(), text.end(), '\r'), text.end());
   if (text.size() > max_file_size)
     too_big(); // grew since stat
   return text;

@@ -198,6 +198,7 @@ void reader::after_value_error(const char* pos) const {
       && opt_ != nullptr) // e.g. "1sec" or "106752d"
     fail_value(where(key_line_), *opt_, last_text_ + std::string{word_at(pos)});
   std::string_view rest{pos, size_t(text_.data() + text_.size() - pos)};
+  rest.remove_prefix(std::min(rest.size(), rest.find_first_not_of(" \t")));
   auto word = rest.substr(0, rest.find_first_of(" \t\n;"));
   syntax(line_of(pos), "unexpected '" + std::string{word}
                          + "' after the value of '" + key_ + "'");
@@ -231,7 +232,7 @@ void reader::syntax_error(const char* pos) const {
     after_value_error(pos);
   if (!line_text.empty() && line_text.front() == '[')
     syntax(line, "malformed section header, expected '[name]'");
-  if (line_text.find('=') == std::string_view::npos)
+  if (line_text.find('=') == std::string_view::npos || line_text.front() == '=')
     syntax(line,
            "expected 'key = value', found '" + std::string{line_text} + "'");
   syntax(line, "at column " + std::to_string(ps_.column) + ": "

@@ -508,6 +508,30 @@ BOOST_AUTO_TEST_CASE(durations_that_overflow_are_out_of_range) {
              == caf::timespan{std::chrono::hours{2562047}}.count());
 }
 
+BOOST_AUTO_TEST_CASE(huge_heartbeats_are_compared_without_overflow) {
+  // 2 x 9223372036s does not fit: the rule must not compute it.
+  BOOST_TEST(load_error("[rotina]\nheartbeat-interval = 9223372036s\n"
+                        "heartbeat-timeout = 9223372036854775807ns\n")
+             == "FILE:3: invalid value for 'rotina.heartbeat-timeout': must "
+                "be at least 2 x rotina.heartbeat-interval (9223372036s), got "
+                "9223372036854775807ns");
+}
+
+BOOST_AUTO_TEST_CASE(crlf_files_load_like_lf_files) {
+  temp_ini file{"[rotina]\r\nlisten-port = 4301 ; x\r\n"};
+  rotina::config cfg;
+  cfg.load(from_file(file));
+  BOOST_TEST(cfg.listen_port == 4301);
+}
+
+BOOST_AUTO_TEST_CASE(more_syntax_errors_are_worded) {
+  BOOST_TEST(load_error("[rotina]\n= 5\n")
+             == "FILE:2: syntax error: expected 'key = value', found '= 5'");
+  BOOST_TEST(load_error(rotina::options{"", {"--listen-port=1 2"}})
+             == "command line (--rotina.listen-port): syntax error: "
+                "unexpected '2' after the value of 'listen-port'");
+}
+
 BOOST_AUTO_TEST_CASE(logger_keys_are_refused_without_logging) {
   BOOST_TEST(load_error("[logger]\nverbosity = 'debug'\n")
              == "FILE:2: key 'logger.verbosity' is refused: CAF was built "
