@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -468,7 +469,22 @@ BOOST_AUTO_TEST_CASE(fifo_and_device_are_not_regular_files) {
                / ("rotina-config-fifo-" + std::to_string(getpid())))
                 .string();
   BOOST_TEST_REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  // Bound the test if load() opens the FIFO after all: a writer that comes
+  // and goes lets the blocked open return (and the test fail, not hang).
+  std::atomic<bool> done{false};
+  std::thread writer{[&] {
+    for (int i = 0; i < 1000 && !done; ++i) {
+      auto fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) {
+        ::close(fd);
+        return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+  }};
   auto msg = load_error(rotina::options{fifo, {}});
+  done = true;
+  writer.join();
   fs::remove(fifo);
   BOOST_TEST(msg == fifo + ": cannot read config file: not a regular file");
   BOOST_TEST(load_error(rotina::options{"/dev/zero", {}})
