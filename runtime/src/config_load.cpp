@@ -208,21 +208,14 @@ void config::load(const options& opts) {
   auto policy = caf::to_string(
     staged_or(xs, "scheduler.policy", caf::atom_from_string(scheduler_policy)));
   for (auto& [name, x] : xs) {
-    auto section = std::string_view{name}.substr(0, name.find('.'));
-    if (section == "work-stealing" && policy != "stealing")
-      fail(x.where,
-           "key '" + name
-             + "' is refused: only CAF's \"stealing\" "
-               "scheduler reads [work-stealing], and scheduler.policy is "
-               "\""
-             + policy + "\"");
-    if (name.compare(0, 20, "scheduler.profiling-") == 0
-        || name == "scheduler.enable-profiling")
-      if (policy == "rotina")
-        fail(x.where, "key '" + name
-                        + "' is refused: only CAF's \"stealing\" "
-                          "and \"sharing\" schedulers profile, and "
-                          "scheduler.policy is \"rotina\"");
+    auto refused = "key '" + name + "' is refused: only CAF's \"stealing\" ";
+    auto current = ", and scheduler.policy is \"" + policy + "\"";
+    if (name.rfind("work-stealing.", 0) == 0 && policy != "stealing")
+      fail(x.where, refused + "scheduler reads [work-stealing]" + current);
+    bool profiler = name.rfind("scheduler.profiling-", 0) == 0
+                    || name == "scheduler.enable-profiling";
+    if (profiler && policy == "rotina")
+      fail(x.where, refused + "and \"sharing\" schedulers profile" + current);
   }
   // 3) Commit: nothing below throws.
   for (auto& [name, x] : xs) {
