@@ -42,10 +42,12 @@ struct key_rule {
   std::vector<std::string_view> choices = {}; // empty: any
 };
 
-/// Returns the rule of every accepted key, in documentation order.
+/// Returns the rules of CAF's accepted keys (in documentation order) and of
+/// the [rotina] keys that have a range or choices.
 const std::vector<key_rule>& key_rules();
 
-/// Returns the rule of `key` ("section.name"), or null if it is not accepted.
+/// Returns the rule of `key` ("section.name"), or null if it is not accepted
+/// (every [rotina] key is: an empty rule when it has none).
 const key_rule* find_rule(std::string_view key);
 
 /// Returns why rotina refuses the keys of [section] (empty: it does not).

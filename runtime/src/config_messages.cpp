@@ -36,21 +36,19 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 std::optional<std::string> other_section_key(std::string_view name) {
   std::vector<std::string> names;
   std::vector<std::string> tails;
-  for (auto& x : key_rules()) {
-    auto short_name = x.key.substr(x.key.find('.') + 1);
-    if (short_name == name)
-      return std::string{x.key};
-    names.emplace_back(short_name);
+  for (auto& x : config::known_keys()) {
+    if (x.name == name)
+      return x.section + "." + x.name;
+    names.emplace_back(x.name);
     auto n = name.size();
-    if (short_name.size() > n + 1
-        && short_name.substr(short_name.size() - n) == name
-        && short_name[short_name.size() - n - 1] == '-')
-      tails.emplace_back(x.key);
+    if (x.name.size() > n + 1 && x.name.substr(x.name.size() - n) == name
+        && x.name[x.name.size() - n - 1] == '-')
+      tails.emplace_back(x.section + "." + x.name);
   }
   if (auto guess = closest(name, names))
-    for (auto& x : key_rules())
-      if (x.key.substr(x.key.find('.') + 1) == *guess)
-        return std::string{x.key};
+    for (auto& x : config::known_keys())
+      if (x.name == *guess)
+        return x.section + "." + x.name;
   if (tails.size() == 1)
     return tails.front();
   return std::nullopt;
@@ -74,11 +72,9 @@ std::optional<std::string> closest(std::string_view x,
 
 static std::vector<std::string> key_names(std::string_view section) {
   std::vector<std::string> result;
-  for (auto& x : key_rules()) {
-    auto dot = x.key.find('.');
-    if (x.key.substr(0, dot) == section)
-      result.emplace_back(x.key.substr(dot + 1));
-  }
+  for (auto& x : config::known_keys())
+    if (x.section == section)
+      result.emplace_back(x.name);
   return result;
 }
 

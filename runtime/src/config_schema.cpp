@@ -2,9 +2,10 @@
 // rotina adds to CAF's own options.
 //
 // Invariants:
-// - Every accepted key is an option of config::custom_options_ (CAF's, or
-//   rotina's declared in config::config) and has exactly one key_rule.
-// - Every key of key_rules() is documented in docs/config.md with the same
+// - Every accepted key is an option of config::custom_options_: rotina's
+//   (declared in config::config, at most one key_rule each) or CAF's with
+//   exactly one key_rule.
+// - Every key of known_keys() is documented in docs/config.md with the same
 //   default (config_test checks this).
 
 #include <algorithm>
@@ -74,19 +75,13 @@ const caf::config_option::meta_state* shutdown_meta() {
 // -- rules --------------------------------------------------------------------
 
 const std::vector<key_rule>& key_rules() {
-  // Meanings are CAF's help texts unless given; [rotina] keys take theirs
-  // from config::config and their defaults from their fields.
+  // Meanings are CAF's help texts unless given. [rotina] keys are accepted
+  // as declared in config::config (meaning there, default from the field);
+  // a row here only adds a range or choices.
   // clang-format off
   static const std::vector<key_rule> result{
-    {"rotina.node-name"},
-    {"rotina.listen-host"},
     {"rotina.listen-port", {}, {}, 0, 65535},
-    {"rotina.peers"},
-    {"rotina.heartbeat-interval"},
-    {"rotina.heartbeat-timeout"},
     {"rotina.shutdown", {}, {}, 0, no_max, {"wait", "cancel"}},
-    {"rotina.shutdown-timeout"},
-    {"rotina.default-capacity"},
     {"scheduler.policy", "\"rotina\"", "scheduler: \"rotina\", or CAF's "
      "\"stealing\" or \"sharing\"", 0, no_max, {"rotina", "stealing", "sharing"}},
     {"scheduler.max-threads", "hardware threads, at least 2", {}, 1, 4096},
@@ -127,7 +122,8 @@ const key_rule* find_rule(std::string_view key) {
   for (auto& x : key_rules())
     if (x.key == key)
       return &x;
-  return nullptr;
+  static const key_rule any_rotina_key{"rotina.*"};
+  return key.rfind("rotina.", 0) == 0 ? &any_rotina_key : nullptr;
 }
 
 std::string_view refusal(std::string_view section) {
@@ -150,11 +146,9 @@ std::string_view refusal(std::string_view section) {
 
 std::vector<std::string> known_sections() {
   std::vector<std::string> result;
-  for (auto& x : key_rules()) {
-    auto section = std::string{x.key.substr(0, x.key.find('.'))};
-    if (std::find(result.begin(), result.end(), section) == result.end())
-      result.emplace_back(std::move(section));
-  }
+  for (auto& x : config::known_keys())
+    if (std::find(result.begin(), result.end(), x.section) == result.end())
+      result.emplace_back(x.section);
   for (auto name : {"logger", "openssl", "opencl"})
     if (!refusal(name).empty())
       result.emplace_back(name);
@@ -263,24 +257,28 @@ const std::vector<config::key_info>& config::known_keys() {
   static const std::vector<key_info> result = [] {
     config defaults;
     std::vector<key_info> xs;
-    for (auto& rule : detail::key_rules()) {
-      auto key = caf::string_view{rule.key.data(), rule.key.size()};
-      auto opt = defaults.custom_options_.qualified_name_lookup(key);
-      if (opt == nullptr)
-        continue; // unreachable: every rule names an option
-      auto meaning = opt->description();
-      auto dot = rule.key.find('.');
-      key_info x{std::string{rule.key.substr(0, dot)},
-                 std::string{rule.key.substr(dot + 1)},
-                 detail::expected_text(*opt), std::string{rule.default_text},
-                 rule.meaning.empty()
-                   ? std::string{meaning.begin(), meaning.end()}
-                   : std::string{rule.meaning}};
-      if (x.default_value.empty())
-        if (auto value = opt->get())
-          x.default_value = detail::to_ini(*value);
-      xs.push_back(std::move(x));
-    }
+    auto add
+      = [&](const caf::config_option& opt, const detail::key_rule& rule) {
+          auto str = [](caf::string_view x) {
+            return std::string{x.begin(), x.end()};
+          };
+          key_info x{str(opt.category()), str(opt.long_name()),
+                     detail::expected_text(opt), std::string{rule.default_text},
+                     rule.meaning.empty() ? str(opt.description())
+                                          : std::string{rule.meaning}};
+          if (x.default_value.empty())
+            if (auto value = opt.get())
+              x.default_value = detail::to_ini(*value);
+          xs.push_back(std::move(x));
+        };
+    for (auto& opt : defaults.custom_options_)
+      if (opt.category() == "rotina")
+        add(opt, *detail::find_rule(detail::full_name(opt)));
+    for (auto& rule : detail::key_rules())
+      if (rule.key.rfind("rotina.", 0) != 0)
+        if (auto opt = defaults.custom_options_.qualified_name_lookup(
+              caf::string_view{rule.key.data(), rule.key.size()}))
+          add(*opt, rule);
     return xs;
   }();
   return result;
