@@ -88,7 +88,9 @@ void reader::begin_key(std::string name) {
   flush();
   key_ = std::move(name);
   key_line_ = line_of(ps_.i);
-  value_begin_ = ps_.i + 1; // after the '='
+  // After the '=' (CAF calls this at the '=', at the '{' of "key {...}", or
+  // after the ']' of a nested group "[a.b]").
+  value_begin_ = ps_.current() == '=' ? ps_.i + 1 : ps_.i;
   value_open_ = true;
   opt_ = nullptr;
   record([&] {
@@ -108,7 +110,8 @@ void reader::begin_key(std::string name) {
 }
 
 void reader::end_value(caf::config_value&& x) {
-  std::string text{trim({value_begin_, size_t(ps_.i - value_begin_)})};
+  auto end = std::max(ps_.i, value_begin_);
+  std::string text{trim({value_begin_, size_t(end - value_begin_)})};
   // CAF reports a list or map before it passes the closing bracket.
   if (caf::holds_alternative<caf::config_value::list>(x) && !text.empty()
       && text.back() != ']')
@@ -218,7 +221,8 @@ void reader::syntax_error(const char* pos) const {
     syntax(line, "comments start with ';' in CAF INI files, found '"
                    + std::string{line_text} + "'");
   if (value_open_) {
-    auto value = trim({value_begin_, size_t(pos - value_begin_)});
+    auto value = trim(
+      {value_begin_, size_t(std::max(pos, value_begin_) - value_begin_)});
     if (in_list_ && code == pec::unexpected_eof)
       syntax(key_line_, "unterminated list (missing ']')");
     if (!value.empty() && value.front() == '"' && eol)

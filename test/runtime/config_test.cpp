@@ -540,6 +540,15 @@ BOOST_AUTO_TEST_CASE(crlf_files_load_like_lf_files) {
   BOOST_TEST(cfg.listen_port == 4301);
 }
 
+BOOST_AUTO_TEST_CASE(nested_groups_are_unknown_keys) {
+  // CAF reads "[a.b]" as key b of section a; its value used to be sliced
+  // from past the end of the file (found by fuzzing under UBSan).
+  BOOST_TEST(load_error("[scheduler.x]")
+             == "FILE:1: unknown key 'scheduler.x' in [scheduler]");
+  BOOST_TEST(load_error("[scheduler.x]-5[ ")
+             == "FILE:1: unknown key 'scheduler.x' in [scheduler]");
+}
+
 BOOST_AUTO_TEST_CASE(more_syntax_errors_are_worded) {
   BOOST_TEST(load_error("[rotina]\n= 5\n")
              == "FILE:2: syntax error: expected 'key = value', found '= 5'");
