@@ -34,10 +34,11 @@ int main(int argc, char** argv) {
             << rotina::caf_version() << '\n'
             << "config:    " << cfg.source_of("rotina.listen-host") << '\n'
             << "node:      " << cfg.node_name << '\n'
-            << "listen:    " << cfg.listen_host << ':' << cfg.listen_port
-            << (cfg.listen_port == 0 ? " (not listening)" : "") << '\n'
-            << "peers:     " << cfg.peers.size() << '\n'
-            << "heartbeat: " << show(cfg.heartbeat_interval) << " / timeout "
+            // Configured values only: the node layer that listens and
+            // connects is not part of this build yet.
+            << "configured listen-host/port: " << cfg.listen_host << ':'
+            << cfg.listen_port << ", peers: " << cfg.peers.size()
+            << ", heartbeat: " << show(cfg.heartbeat_interval) << " / timeout "
             << show(cfg.heartbeat_timeout) << '\n'
             << "shutdown:  " << rotina::to_string(cfg.on_shutdown) << " (up to "
             << show(cfg.shutdown_timeout) << ")\n"

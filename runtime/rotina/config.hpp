@@ -2,7 +2,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,13 +51,17 @@ struct options {
   std::vector<std::string> overrides;
 };
 
-/// config holds the framework's settings. It is a caf::actor_system_config,
-/// so CAF's own keys ([scheduler], [middleman], [logger], ...) live in it as
-/// usual, plus the typed fields of the [rotina] section below.
+/// config holds the framework's settings. It is a caf::actor_system_config:
+/// CAF's keys ([scheduler], [middleman], ...) live in `content` as usual;
+/// rotina's keys are declared in CAF's option set (`custom_options_`, category
+/// "rotina") with the typed fields below as their storage, so each value is
+/// held once.
 ///
-/// Unlike CAF 0.17, which ignores unknown keys and ill-typed values, load()
-/// validates every key against a schema and throws config_error on the first
-/// problem. docs/config.md lists every key.
+/// load() reads files with CAF's own INI parser. Unlike CAF 0.17, which
+/// ignores unknown keys and ill-typed values, it checks every key against the
+/// option set (plus rotina's ranges and cross-key rules), refuses keys that
+/// would have no effect, and throws config_error on the first problem.
+/// docs/config.md lists every key.
 class config : public caf::actor_system_config {
 public:
   // -- member types -----------------------------------------------------------
@@ -76,7 +82,9 @@ public:
 
   // -- constructors, destructors, and assignment operators --------------------
 
-  /// Constructs a config holding the documented defaults.
+  /// Constructs a config holding the documented defaults. Declares the
+  /// [rotina] keys in CAF's option set: a new key is one `add` there (in
+  /// runtime/src/config_schema.cpp) plus its row in docs/config.md.
   config();
 
   // -- [rotina] keys ----------------------------------------------------------
@@ -115,13 +123,13 @@ public:
   /// (unbuffered, like Go's make(chan T)).
   size_t default_capacity;
 
-  /// scheduler.policy: "rotina" (default), "stealing", "sharing" or
-  /// "testing". Without the rotina scheduler compiled in, "rotina" runs CAF's
-  /// "stealing".
+  /// scheduler.policy: "rotina" (default), "stealing" or "sharing" (a copy
+  /// of CAF's setting, which holds the same name as an atom). "testing" is
+  /// refused: it needs CAF's test coordinator, which rotina does not drive.
   std::string scheduler_policy;
 
-  /// scheduler.max-threads: worker threads. Default: hardware threads, at
-  /// least 2.
+  /// scheduler.max-threads: worker threads (a copy of CAF's setting).
+  /// Default: hardware threads, at least 2.
   size_t max_threads;
 
   // -- operations -------------------------------------------------------------
@@ -135,15 +143,24 @@ public:
   /// CAF's load<Module>() and load<IdBlock>() stay available.
   using caf::actor_system_config::load;
 
-  /// Returns the value stored for `key` ("section.name") or `fallback` when
-  /// the key is unset or holds another type. Useful for keys added after this
-  /// header was written; validated keys of the schema always hold their
-  /// documented type once load() ran.
+  /// Returns the value of `key` ("section.name") or `fallback` when the key
+  /// is unset or holds another type: a [rotina] key reads its typed field,
+  /// any other key CAF's `content`. Integers read as `int64_t`, durations as
+  /// `caf::timespan`, CAF's atoms as `caf::atom_value`.
   template <class T>
   T get(std::string_view key, T fallback) const {
-    return caf::get_or(content, caf::string_view{key.data(), key.size()},
-                       std::move(fallback));
+    if (auto x = value_of(key))
+      if (auto ptr = caf::get_if<T>(&*x))
+        return *ptr;
+    return fallback;
   }
+
+  /// Returns the value of `key` ("section.name"), or nothing when it is unset.
+  std::optional<caf::config_value> value_of(std::string_view key) const;
+
+  /// Writes every key with its effective value and origin ("FILE:LINE",
+  /// "command line" or "default") in INI syntax; `--dump-config` prints this.
+  void dump(std::ostream& out) const;
 
   /// Returns where the value of `key` ("section.name") came from:
   /// "FILE:LINE", "command line" or "default".
@@ -159,9 +176,15 @@ public:
   /// Returns every key load() accepts, in documentation order.
   static const std::vector<key_info>& known_keys();
 
-  /// Returns whether [section] has a key `name`, or one close enough to it to
-  /// be a typo (the did-you-mean rule of the error messages).
-  static bool is_key_or_typo(std::string_view section, std::string_view name);
+  /// Returns whether a section-less flag `name` (from "--name=value") looks
+  /// meant for rotina: it names a key of any section, is a near miss of one,
+  /// or is the unique last word of one ("threads" for "max-threads").
+  static bool is_key_or_typo(std::string_view name);
+
+  /// Returns the option set (CAF's keys and rotina's).
+  const caf::config_option_set& option_set() const noexcept {
+    return custom_options_;
+  }
 
 private:
   std::map<std::string, std::string, std::less<>> sources_;

@@ -29,11 +29,13 @@ namespace {
 
 void print_help(const char* program) {
   std::cout << "usage: " << (program != nullptr ? program : "program")
-            << " [--config-file=PATH] [--section.key=value ...] [--] "
-               "[arguments]\n\n"
+            << " [--config-file=PATH] [--section.key=value ...] "
+               "[--dump-config] [--] [arguments]\n\n"
                "Without --config-file, the file named by ROTINA_CONFIG is "
                "read (if set).\n"
-               "--key=value is short for --rotina.key=value.\n\n"
+               "--key=value is short for --rotina.key=value.\n"
+               "--dump-config prints every effective value with its origin "
+               "and exits.\n\n"
                "keys:\n";
   std::string section;
   for (auto& key : config::known_keys()) {
@@ -47,8 +49,8 @@ void print_help(const char* program) {
 }
 
 // An argument like --verbose or --latency-ms=100 belongs to the application:
-// no section, and neither a [rotina] key nor a near miss of one (so that a
-// typo such as --listen-prot=1 still fails with a did-you-mean).
+// no section, and neither a key nor a near miss of one (so that a typo such
+// as --listen-prot=1 or --threads=4 still fails with a did-you-mean).
 bool is_application_flag(std::string_view arg) {
   auto body = arg.substr(2);
   if (body.substr(0, 4) == "caf#")
@@ -56,12 +58,34 @@ bool is_application_flag(std::string_view arg) {
   auto key = body.substr(0, body.find('='));
   if (key.empty() || key.find('.') != std::string_view::npos)
     return false;
-  return !config::is_key_or_typo("rotina", key);
+  return !config::is_key_or_typo(key);
+}
+
+// Throws for "-section.key=value" and "-key=value" with one dash when they
+// look meant for rotina; other single-dash arguments belong to the
+// application.
+void check_single_dash(std::string_view arg) {
+  auto body = arg.substr(1);
+  auto key = body.substr(0, body.find('='));
+  auto dot = key.find('.');
+  bool meant = false;
+  if (dot != std::string_view::npos) {
+    auto section = key.substr(0, dot);
+    for (auto& x : config::known_keys())
+      meant = meant || x.section == section;
+  } else {
+    meant = key.size() > 1 && config::is_key_or_typo(key);
+  }
+  if (meant)
+    throw config_error("command line: '" + std::string{arg}
+                       + "' has one dash; did you mean '-" + std::string{arg}
+                       + "'?");
 }
 
 // Splits argv into options and arguments left for the application. Exits for
-// --help.
-options parse_args(int argc, char** argv, std::vector<std::string>& remainder) {
+// --help; sets `dump` for --dump-config.
+options parse_args(int argc, char** argv, std::vector<std::string>& remainder,
+                   bool& dump) {
   options result;
   bool only_positional = false;
   for (int i = 1; i < argc; ++i) {
@@ -71,12 +95,16 @@ options parse_args(int argc, char** argv, std::vector<std::string>& remainder) {
         print_help(argv[0]);
         std::exit(0);
       }
+      if (!only_positional && arg.size() > 1 && arg[0] == '-')
+        check_single_dash(arg);
       remainder.emplace_back(arg);
     } else if (arg == "--") {
       only_positional = true;
     } else if (arg == "--help" || arg == "--long-help") {
       print_help(argv[0]);
       std::exit(0);
+    } else if (arg == "--dump-config") {
+      dump = true;
     } else if (arg.substr(0, 14) == "--config-file=") {
       result.config_file = std::string{arg.substr(14)};
       if (result.config_file.empty())
@@ -110,9 +138,14 @@ std::string default_node_name() {
 runtime::runtime(int argc, char** argv) {
   try {
     std::vector<std::string> remainder;
-    auto opts = parse_args(argc, argv, remainder);
+    bool dump = false;
+    auto opts = parse_args(argc, argv, remainder, dump);
     config_.load(opts);
     config_.remainder = std::move(remainder);
+    if (dump) {
+      config_.dump(std::cout);
+      std::exit(0);
+    }
   } catch (const config_error& err) {
     std::cerr << "rotina: " << err.what() << std::endl;
     std::exit(2);
@@ -132,8 +165,6 @@ runtime::~runtime() {
 void runtime::start() {
   if (config_.node_name.empty())
     config_.node_name = default_node_name();
-  config_.content["rotina"].as_dictionary()["node-name"]
-    = caf::config_value{config_.node_name};
   config_.load<caf::io::middleman>();
 #ifdef ROTINA_HAVE_ROTINA_SCHEDULER
   if (config_.scheduler_policy == "rotina")

@@ -11,6 +11,8 @@
 #include <string>
 #include <thread>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -177,14 +179,12 @@ max-threads = 3
 BOOST_AUTO_TEST_CASE(caf_sections_reach_caf_settings) {
   temp_ini file{R"([scheduler]
 max-throughput = 100
+policy = 'stealing'
 [middleman]
 workers = 0
 app-identifiers = ["rotina-test"]
 heartbeat-interval = 100ms
 connection-timeout = 500ms
-[logger]
-verbosity = 'warning'
-console = "none"
 [work-stealing]
 moderate-sleep-duration = 16us
 )"};
@@ -200,8 +200,11 @@ moderate-sleep-duration = 16us
     cfg.get<caf::timespan>("middleman.heartbeat-interval", caf::timespan{0})
       .count()
     == caf::timespan{100ms}.count());
-  BOOST_TEST((cfg.get<caf::atom_value>("logger.verbosity", caf::atom("none"))
-              == caf::atom("warning")));
+  BOOST_TEST(cfg
+               .get<caf::timespan>("work-stealing.moderate-sleep-duration",
+                                   caf::timespan{0})
+               .count()
+             == caf::timespan{16us}.count());
 }
 
 BOOST_AUTO_TEST_CASE(override_beats_file) {
@@ -226,12 +229,13 @@ BOOST_AUTO_TEST_CASE(override_without_section_targets_rotina) {
   BOOST_TEST(cfg.peers.size() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(rotina_policy_runs_stealing_in_caf) {
+// Issue 9: CAF's setting said 'stealing' while rotina's scheduler ran.
+BOOST_AUTO_TEST_CASE(caf_setting_names_the_rotina_policy_that_runs) {
   rotina::config cfg;
   cfg.load({});
   BOOST_TEST(cfg.scheduler_policy == "rotina");
   BOOST_TEST((cfg.get<caf::atom_value>("scheduler.policy", caf::atom("none"))
-              == caf::atom("stealing")));
+              == caf::atom("rotina")));
 }
 
 BOOST_AUTO_TEST_CASE(failed_load_leaves_config_unchanged) {
@@ -239,7 +243,9 @@ BOOST_AUTO_TEST_CASE(failed_load_leaves_config_unchanged) {
   rotina::config cfg;
   BOOST_CHECK_THROW(cfg.load(from_file(file)), rotina::config_error);
   BOOST_TEST(cfg.listen_port == 0);
-  BOOST_TEST(cfg.get<int64_t>("rotina.listen-port", -1) == -1);
+  // The field is the key's only storage: get() reads it.
+  BOOST_TEST(cfg.get<int64_t>("rotina.listen-port", -1) == 0);
+  BOOST_TEST(cfg.source_of("rotina.listen-port") == "default");
 }
 
 BOOST_AUTO_TEST_CASE(shipped_config_files_load) {
@@ -392,11 +398,11 @@ BOOST_AUTO_TEST_CASE(duration_without_unit_is_a_type_error) {
   BOOST_TEST(load_error("[rotina]\nshutdown-timeout = 10\n")
              == "FILE:2: invalid value for 'rotina.shutdown-timeout': "
                 "expected a duration like 100ms, 1s or 5min (units: ns, us, "
-                "ms, s, min, h, d), got 10");
+                "ms, s, min, h), got 10");
   BOOST_TEST(load_error("[middleman]\nheartbeat-interval = 1sec\n")
              == "FILE:2: invalid value for 'middleman.heartbeat-interval': "
                 "expected a duration like 100ms, 1s or 5min (units: ns, us, "
-                "ms, s, min, h, d), got 1sec");
+                "ms, s, min, h), got 1sec");
 }
 
 BOOST_AUTO_TEST_CASE(bad_peers_are_rejected) {
@@ -424,12 +430,10 @@ BOOST_AUTO_TEST_CASE(enum_keys_list_their_choices) {
                 "\"wait\" or \"cancel\", got \"later\"");
   BOOST_TEST(load_error("[scheduler]\npolicy = 'fifo'\n")
              == "FILE:2: invalid value for 'scheduler.policy': expected one "
-                "of \"rotina\", \"stealing\", \"sharing\" or \"testing\", got "
-                "'fifo'");
-  BOOST_TEST(load_error("[logger]\nverbosity = 'loud'\n")
-             == "FILE:2: invalid value for 'logger.verbosity': expected one "
-                "of \"quiet\", \"error\", \"warning\", \"info\", \"debug\" or "
-                "\"trace\", got 'loud'");
+                "of \"rotina\", \"stealing\" or \"sharing\", got 'fifo'");
+  BOOST_TEST(load_error("[middleman]\nnetwork-backend = 'asio'\n")
+             == "FILE:2: invalid value for 'middleman.network-backend': "
+                "expected one of \"default\", got 'asio'");
 }
 
 BOOST_AUTO_TEST_CASE(caf_keys_are_type_checked) {
@@ -455,6 +459,179 @@ BOOST_AUTO_TEST_CASE(duplicate_key_is_rejected) {
                         "listen-port = 2\n")
              == "FILE:5: duplicate key 'rotina.listen-port' (first set on "
                 "line 2)");
+}
+
+// -- issue 9: keys that took no effect, files that hung, durations that wrapped
+
+BOOST_AUTO_TEST_CASE(fifo_and_device_are_not_regular_files) {
+  // Reading a FIFO blocked for ever; /dev/zero ended in bad_alloc.
+  auto fifo = (fs::temp_directory_path()
+               / ("rotina-config-fifo-" + std::to_string(getpid())))
+                .string();
+  BOOST_TEST_REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  // Bound the test if load() opens the FIFO after all: a writer that comes
+  // and goes lets the blocked open return (and the test fail, not hang).
+  std::atomic<bool> done{false};
+  std::thread writer{[&] {
+    for (int i = 0; i < 1000 && !done; ++i) {
+      auto fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) {
+        ::close(fd);
+        return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+  }};
+  auto msg = load_error(rotina::options{fifo, {}});
+  done = true;
+  writer.join();
+  fs::remove(fifo);
+  BOOST_TEST(msg == fifo + ": cannot read config file: not a regular file");
+  BOOST_TEST(load_error(rotina::options{"/dev/zero", {}})
+             == "/dev/zero: cannot read config file: not a regular file");
+}
+
+BOOST_AUTO_TEST_CASE(file_over_one_mib_is_refused) {
+  temp_ini file{"[rotina]\n" + std::string(1 << 20, ';') + "\n"};
+  BOOST_TEST(load_error(from_file(file))
+             == file.path() + ": cannot read config file: larger than 1 MiB");
+}
+
+BOOST_AUTO_TEST_CASE(durations_that_overflow_are_out_of_range) {
+  // 18446744074s is 2^64 ns: it wrapped to 290448384ns (and was undefined).
+  BOOST_TEST(load_error("[rotina]\nshutdown-timeout = 18446744074s\n")
+             == "FILE:2: invalid value for 'rotina.shutdown-timeout': out of "
+                "range (a duration holds at most 9223372036s, about 292 "
+                "years), got 18446744074s");
+  BOOST_TEST(load_error("[middleman]\nheartbeat-interval = 2562048h ; x\n")
+             == "FILE:2: invalid value for 'middleman.heartbeat-interval': "
+                "out of range (a duration holds at most 9223372036s, about "
+                "292 years), got 2562048h");
+  BOOST_TEST(
+    load_error(rotina::options{"", {"--shutdown-timeout=153722868min"}})
+    == "command line: invalid value for 'rotina.shutdown-timeout': "
+       "out of range (a duration holds at most 9223372036s, about "
+       "292 years), got 153722868min");
+  // CAF's grammar has no 'd' unit.
+  BOOST_TEST(load_error("[rotina]\nshutdown-timeout = 106752d\n")
+             == "FILE:2: invalid value for 'rotina.shutdown-timeout': "
+                "expected a duration like 100ms, 1s or 5min (units: ns, us, "
+                "ms, s, min, h), got 106752d");
+  // The largest value that fits still loads.
+  rotina::config cfg;
+  cfg.load({"", {"--shutdown-timeout=2562047h"}});
+  BOOST_TEST(cfg.shutdown_timeout.count()
+             == caf::timespan{std::chrono::hours{2562047}}.count());
+}
+
+BOOST_AUTO_TEST_CASE(huge_heartbeats_are_compared_without_overflow) {
+  // 2 x 9223372036s does not fit: the rule must not compute it.
+  BOOST_TEST(load_error("[rotina]\nheartbeat-interval = 9223372036s\n"
+                        "heartbeat-timeout = 9223372036854775807ns\n")
+             == "FILE:3: invalid value for 'rotina.heartbeat-timeout': must "
+                "be at least 2 x rotina.heartbeat-interval (9223372036s), got "
+                "9223372036854775807ns");
+}
+
+BOOST_AUTO_TEST_CASE(crlf_files_load_like_lf_files) {
+  temp_ini file{"[rotina]\r\nlisten-port = 4301 ; x\r\n"};
+  rotina::config cfg;
+  cfg.load(from_file(file));
+  BOOST_TEST(cfg.listen_port == 4301);
+}
+
+BOOST_AUTO_TEST_CASE(nested_groups_are_unknown_keys) {
+  // CAF reads "[a.b]" as key b of section a; its value used to be sliced
+  // from past the end of the file (found by fuzzing under UBSan).
+  BOOST_TEST(load_error("[scheduler.x]")
+             == "FILE:1: unknown key 'scheduler.x' in [scheduler]");
+  BOOST_TEST(load_error("[scheduler.x]-5[ ")
+             == "FILE:1: unknown key 'scheduler.x' in [scheduler]");
+}
+
+BOOST_AUTO_TEST_CASE(more_syntax_errors_are_worded) {
+  BOOST_TEST(load_error("[rotina]\n= 5\n")
+             == "FILE:2: syntax error: expected 'key = value', found '= 5'");
+  BOOST_TEST(load_error(rotina::options{"", {"--listen-port=1 2"}})
+             == "command line (--rotina.listen-port): syntax error: "
+                "unexpected '2' after the value of 'listen-port'");
+}
+
+BOOST_AUTO_TEST_CASE(logger_keys_are_refused_without_logging) {
+  BOOST_TEST(load_error("[logger]\nverbosity = 'debug'\n")
+             == "FILE:2: key 'logger.verbosity' is refused: CAF was built "
+                "without logging (CAF_LOG_LEVEL is quiet in "
+                "caf/detail/build_config.hpp), so [logger] keys have no "
+                "effect");
+}
+
+BOOST_AUTO_TEST_CASE(work_stealing_keys_need_the_stealing_policy) {
+  BOOST_TEST(load_error("[work-stealing]\nrelaxed-steal-interval = 2\n")
+             == "FILE:2: key 'work-stealing.relaxed-steal-interval' is "
+                "refused: only CAF's \"stealing\" scheduler reads "
+                "[work-stealing], and scheduler.policy is \"rotina\"");
+  BOOST_TEST(load_error(rotina::options{"",
+                                        {"--scheduler.policy=sharing",
+                                         "--work-stealing.relaxed-steal-"
+                                         "interval=2"}})
+             == "command line: key 'work-stealing.relaxed-steal-interval' is "
+                "refused: only CAF's \"stealing\" scheduler reads "
+                "[work-stealing], and scheduler.policy is \"sharing\"");
+  rotina::config cfg;
+  cfg.load({"",
+            {"--scheduler.policy=stealing",
+             "--work-stealing.relaxed-steal-interval=2"}});
+  BOOST_TEST(cfg.get<int64_t>("work-stealing.relaxed-steal-interval", 0) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(profiler_keys_need_a_caf_scheduler) {
+  BOOST_TEST(load_error("[scheduler]\nenable-profiling = true\n")
+             == "FILE:2: key 'scheduler.enable-profiling' is refused: only "
+                "CAF's \"stealing\" and \"sharing\" schedulers profile, and "
+                "scheduler.policy is \"rotina\"");
+}
+
+BOOST_AUTO_TEST_CASE(testing_policy_is_refused_with_the_reason) {
+  BOOST_TEST(load_error("[scheduler]\npolicy = 'testing'\n")
+             == "FILE:2: invalid value for 'scheduler.policy': 'testing' "
+                "needs CAF's test coordinator, which rotina does not drive");
+}
+
+BOOST_AUTO_TEST_CASE(maps_parse_as_caf_does_and_are_type_checked) {
+  BOOST_TEST(load_error("[rotina]\nnode-name = {a = \"b\"}\n")
+             == "FILE:2: invalid value for 'rotina.node-name': expected a "
+                "string, got {a = \"b\"}");
+}
+
+BOOST_AUTO_TEST_CASE(dump_lists_every_key_with_value_and_origin) {
+  temp_ini file{"[rotina]\nlisten-port = 4301\n"};
+  rotina::config cfg;
+  cfg.load(from_file(file, {"--scheduler.max-threads=3"}));
+  std::ostringstream out;
+  cfg.dump(out);
+  auto text = out.str();
+  BOOST_TEST(text.find("[rotina]\n") != std::string::npos);
+  BOOST_TEST(text.find("listen-port = 4301 ; " + file.path() + ":2\n")
+               != std::string::npos,
+             text);
+  BOOST_TEST(text.find("max-threads = 3 ; command line\n") != std::string::npos,
+             text);
+  BOOST_TEST(text.find("policy = 'rotina' ; default\n") != std::string::npos,
+             text);
+  BOOST_TEST(text.find("shutdown = \"wait\" ; default\n") != std::string::npos,
+             text);
+  for (auto& key : rotina::config::known_keys()) {
+    bool listed = text.find("\n" + key.name + " = ") != std::string::npos
+                  || text.find("\n; " + key.name + " = ") != std::string::npos;
+    BOOST_TEST(listed, key.name << " missing in the dump");
+  }
+  // What it prints loads again, to the same values.
+  temp_ini again{text};
+  rotina::config cfg2;
+  cfg2.load(from_file(again));
+  BOOST_TEST(cfg2.listen_port == 4301);
+  BOOST_TEST(cfg2.max_threads == 3u);
+  BOOST_TEST(cfg2.heartbeat_interval.count() == cfg.heartbeat_interval.count());
 }
 
 // -- command-line errors ------------------------------------------------------
@@ -575,6 +752,67 @@ BOOST_AUTO_TEST_CASE(program_rejects_near_miss_of_a_rotina_key) {
   BOOST_TEST(res.err
              == "rotina: command line: unknown key 'rotina.listen-prot' in "
                 "[rotina]; did you mean 'listen-port'?\n");
+}
+
+BOOST_AUTO_TEST_CASE(program_with_fifo_config_exits_2_instead_of_blocking) {
+  auto fifo = (fs::temp_directory_path()
+               / ("rotina-probe-fifo-" + std::to_string(getpid())))
+                .string();
+  BOOST_TEST_REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  auto res = run_probe("--config-file='" + fifo + "'", "timeout 30");
+  fs::remove(fifo);
+  BOOST_TEST(res.status == 2);
+  BOOST_TEST(res.err
+             == "rotina: " + fifo
+                  + ": cannot read config file: not a regular file\n");
+  res = run_probe("--config-file=/dev/zero", "timeout 30");
+  BOOST_TEST(res.status == 2);
+  BOOST_TEST(res.err
+             == "rotina: /dev/zero: cannot read config file: not a regular "
+                "file\n");
+}
+
+BOOST_AUTO_TEST_CASE(section_less_near_misses_of_any_key_are_errors) {
+  auto res = run_probe("--max-threads=4");
+  BOOST_TEST(res.status == 2);
+  BOOST_TEST(res.err
+             == "rotina: command line: unknown key 'rotina.max-threads' in "
+                "[rotina]; did you mean '--scheduler.max-threads'?\n");
+  res = run_probe("--threads=1");
+  BOOST_TEST(res.status == 2);
+  BOOST_TEST(res.err
+             == "rotina: command line: unknown key 'rotina.threads' in "
+                "[rotina]; did you mean '--scheduler.max-threads'?\n");
+  res = run_probe("-scheduler.max-threads=2");
+  BOOST_TEST(res.status == 2);
+  BOOST_TEST(res.err
+             == "rotina: command line: '-scheduler.max-threads=2' has one "
+                "dash; did you mean '--scheduler.max-threads=2'?\n");
+  res = run_probe("-max-threds=2");
+  BOOST_TEST(res.status == 2);
+  // Application flags and arguments still pass.
+  res = run_probe("--scale=2 -v -n=3 --timeout=1");
+  BOOST_TEST(res.status == 0, res.err);
+  BOOST_TEST(res.out.find("arg = --scale=2\narg = -v\narg = -n=3\n"
+                          "arg = --timeout=1\n")
+               != std::string::npos,
+             res.out);
+}
+
+BOOST_AUTO_TEST_CASE(dump_config_prints_effective_values_and_exits_0) {
+  auto res = run_probe("--config-file=config/cluster-3node/node-b.ini "
+                       "--scheduler.max-threads=3 --dump-config");
+  BOOST_TEST(res.status == 0);
+  BOOST_TEST(res.err == "");
+  BOOST_TEST(res.out.find("node-name = \"node-b\" ; "
+                          "config/cluster-3node/node-b.ini:")
+               != std::string::npos,
+             res.out);
+  BOOST_TEST(res.out.find("max-threads = 3 ; command line\n")
+               != std::string::npos,
+             res.out);
+  // The probe's own output never comes: --dump-config exits first.
+  BOOST_TEST(res.out.find("scheduler.max-threads = ") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
