@@ -33,10 +33,21 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 // Returns the full name of the accepted key meant by `name` when it lives in
 // another section: same name, a near miss, or the unique key whose name ends
 // in "-<name>" ("threads" for "scheduler.max-threads").
-std::optional<std::string> other_section_key(std::string_view name) {
+// Only [rotina] and [scheduler] keys are what a user tunes per run without a
+// section; an application flag that happens to share a name with a key of
+// another section (`--workers` and middleman.workers) stays the
+// application's.
+bool sectionless_candidate(const config::key_info& x) {
+  return x.section == "rotina" || x.section == "scheduler";
+}
+
+std::optional<std::string> other_section_key(std::string_view name,
+                                             bool sectionless_only) {
   std::vector<std::string> names;
   std::vector<std::string> tails;
   for (auto& x : config::known_keys()) {
+    if (sectionless_only && !sectionless_candidate(x))
+      continue;
     if (x.name == name)
       return x.section + "." + x.name;
     names.emplace_back(x.name);
@@ -47,7 +58,7 @@ std::optional<std::string> other_section_key(std::string_view name) {
   }
   if (auto guess = closest(name, names))
     for (auto& x : config::known_keys())
-      if (x.name == *guess)
+      if ((!sectionless_only || sectionless_candidate(x)) && x.name == *guess)
         return x.section + "." + x.name;
   if (tails.size() == 1)
     return tails.front();
@@ -106,7 +117,7 @@ static std::vector<std::string> key_names(std::string_view section) {
   msg = "unknown key '" + key + "' in [" + std::string{section} + "]";
   if (auto guess = closest(name, key_names(section)))
     msg += "; did you mean '" + *guess + "'?";
-  else if (auto other = other_section_key(name))
+  else if (auto other = other_section_key(name, false))
     msg += "; did you mean '" + std::string{cli ? "--" : ""} + *other + "'?";
   fail(where, msg);
 }
@@ -127,7 +138,7 @@ static std::vector<std::string> key_names(std::string_view section) {
 } // namespace detail
 
 bool config::is_key_or_typo(std::string_view name) {
-  return detail::other_section_key(name).has_value();
+  return detail::other_section_key(name, true).has_value();
 }
 
 } // namespace rotina

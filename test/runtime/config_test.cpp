@@ -790,11 +790,15 @@ BOOST_AUTO_TEST_CASE(section_less_near_misses_of_any_key_are_errors) {
                 "dash; did you mean '--scheduler.max-threads=2'?\n");
   res = run_probe("-max-threds=2");
   BOOST_TEST(res.status == 2);
-  // Application flags and arguments still pass.
-  res = run_probe("--scale=2 -v -n=3 --timeout=1");
+  // Application flags and arguments still pass, also those that share a name
+  // with a key of a section other than [rotina] and [scheduler]
+  // (middleman.workers, middleman.network-backend): those keys are always
+  // written with their section.
+  res = run_probe("--scale=2 -v -n=3 --timeout=1 --workers=4 --backend=x");
   BOOST_TEST(res.status == 0, res.err);
   BOOST_TEST(res.out.find("arg = --scale=2\narg = -v\narg = -n=3\n"
-                          "arg = --timeout=1\n")
+                          "arg = --timeout=1\narg = --workers=4\n"
+                          "arg = --backend=x\n")
                != std::string::npos,
              res.out);
 }
