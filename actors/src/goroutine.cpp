@@ -12,6 +12,14 @@
 // - Every park (park_current) is matched by exactly one unpark; a sleep or
 //   yield by exactly one delayed wake message. So a wake always finds the
 //   coroutine suspended at resume_point_.
+// - A sleep holds one reference to the actor (retain) in its timer entry,
+//   released by the entry's unpark when it fires or by its destructor when
+//   it is dropped unfired (on_exit canceled it, or shutdown stopped the
+//   timer service): exactly one of them.
+// - A yield sets wake_pending_ and yielded_ while the actor runs; resume()
+//   then returns resume_later, so the worker puts the actor at the back of
+//   its run queue (Go's Gosched) and the next resume continues the body. No
+//   message and no clock are involved.
 // - Fast wake (unpark of a scheduled goroutine): the waker sets wake_pending_
 //   and then tries to move the mailbox from blocked to empty; whoever wins
 //   that transition (the waker, or the actor re-checking wake_pending_ after
@@ -30,7 +38,6 @@
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
-#include <unordered_map>
 
 #include <caf/all.hpp>
 
@@ -41,18 +48,6 @@
 namespace rotina::detail {
 
 using wake_atom = caf::atom_constant<caf::atom("rt_wake")>;
-using fire_atom = caf::atom_constant<caf::atom("rt_fire")>;
-
-/// The message that carries a timer job to the timer actor.
-struct timer_msg {
-  std::shared_ptr<timer_job> job;
-};
-
-} // namespace rotina::detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rotina::detail::timer_msg)
-
-namespace rotina::detail {
 
 namespace {
 
@@ -65,13 +60,39 @@ const caf::message& wake_message() {
 
 } // namespace
 
+/// The timer entry of one sleep: wakes its goroutine. Owns one reference to
+/// the goroutine's actor until it fires (unpark releases it) or is dropped
+/// unfired (canceled or shutdown: the destructor releases it).
+class sleep_entry final : public timer_entry {
+public:
+  sleep_entry(parker* who, caf::actor_control_block* ctrl) noexcept
+    : who_(who), ctrl_(ctrl) {
+    // nop
+  }
+
+  ~sleep_entry() override {
+    if (who_ != nullptr)
+      caf::intrusive_ptr_release(ctrl_);
+  }
+
+  timer_clock::time_point fire(timer_clock::time_point) noexcept override {
+    std::exchange(who_, nullptr)->unpark(); // releases the reference
+    return timer_clock::time_point::min();
+  }
+
+private:
+  parker* who_;
+  caf::actor_control_block* ctrl_;
+};
+
 class goroutine_actor final : public caf::event_based_actor, public parker {
 public:
   goroutine_actor(caf::actor_config& cfg, std::shared_ptr<goroutine_env> env,
-                  std::unique_ptr<body_base> body, std::string name,
+                  std::unique_ptr<body_base> body, go_options opts,
                   exit_hook hook)
     : caf::event_based_actor(cfg), env_(std::move(env)), body_(std::move(body)),
-      name_(std::move(name)), hook_(std::move(hook)) {
+      name_(std::move(opts.name)), file_(opts.file), line_(opts.line),
+      hook_(std::move(hook)) {
     env_->add(this);
   }
 
@@ -106,6 +127,9 @@ public:
       if (parked_ && cancel_ != nullptr)
         (void)cancel_(cancel_ctx_);
       cancel_ = nullptr;
+      if (sleep_ != nullptr)
+        env_->rt().timers().cancel(*sleep_);
+      sleep_.reset(); // an unfired entry releases its reference
       body_->abandon();
       body_.reset();
       finish_accounting();
@@ -151,6 +175,8 @@ public:
         resume_body();
         if (finalize())
           return resumable::done;
+        if (std::exchange(yielded_, false))
+          return resumable::resume_later; // wake_pending_ is still set
       }
       resumable::resume_result result;
       // CAF runs make_behavior (our first run) and any real messages.
@@ -165,7 +191,7 @@ public:
       if (!wake_pending_.load(std::memory_order_seq_cst)
           || !mailbox().try_unblock())
         return result;
-      if (round >= max_throughput) {
+      if (std::exchange(yielded_, false) || round >= max_throughput) {
         // Let others run; the worker re-queues us and we come back here.
         return resumable::resume_later;
       }
@@ -205,16 +231,47 @@ public:
     return wakes_.load(std::memory_order_relaxed);
   }
 
-  /// Suspends at `h` until a delayed wake message arrives (sleep, yield).
+  /// Suspends at `h` for `delay` (sleep) or, for a non-positive delay, until
+  /// the worker ran what was queued before it (yield).
   void pause(std::coroutine_handle<> h, std::chrono::nanoseconds delay) {
     resume_point_ = h;
-    if (delay.count() < 0)
-      delay = std::chrono::nanoseconds{0};
-    delayed_send(caf::actor_cast<caf::actor>(this), delay, wake_atom::value);
+    if (delay.count() <= 0) {
+      if (getf(is_detached_flag)) {
+        // A detached actor runs on its private thread: wake it by message.
+        enqueue(nullptr, caf::make_message_id(), wake_message(), nullptr);
+        return;
+      }
+      yielded_ = true;
+      wake_pending_.store(true, std::memory_order_seq_cst);
+      return;
+    }
+    auto when = timer_service::deadline_after(delay);
+    retain(); // owned by the entry
+    auto entry = std::make_shared<sleep_entry>(this, ctrl());
+    // Refused only while shutting down: then the kill wakes us, and the
+    // unfired entry releases its reference.
+    if (env_->rt().timers().schedule(entry, when))
+      sleep_ = std::move(entry);
   }
 
   goroutine_env& env() noexcept {
     return *env_;
+  }
+
+  /// True while the body runs on a thread (for the shutdown report).
+  bool running() const noexcept {
+    return running_.load(std::memory_order_relaxed);
+  }
+
+  /// "name (spawned at file:line)".
+  std::string describe() const {
+    auto result = goroutine_name();
+    if (file_ != nullptr)
+      result += " (spawned at " + std::string{file_} + ":"
+                + std::to_string(line_) + ")";
+    else
+      result += " (spawned inside a goroutine)";
+    return result;
   }
 
   bool detached() const noexcept {
@@ -234,7 +291,9 @@ public:
 private:
   void run_first() {
     tl_current = this;
+    running_.store(true, std::memory_order_relaxed);
     auto h = body_->start();
+    running_.store(false, std::memory_order_relaxed);
     tl_current = nullptr;
     if (!h) {
       finish();
@@ -250,9 +309,12 @@ private:
       return;
     parked_ = false;
     cancel_ = nullptr;
+    sleep_.reset();
     auto h = std::exchange(resume_point_, nullptr);
     auto prev = std::exchange(tl_current, this);
+    running_.store(true, std::memory_order_relaxed);
     h.resume();
+    running_.store(false, std::memory_order_relaxed);
     tl_current = prev;
     if (top_.done())
       finish();
@@ -287,7 +349,12 @@ private:
   std::shared_ptr<goroutine_env> env_;
   std::unique_ptr<body_base> body_;
   std::string name_;
+  const char* file_;
+  unsigned line_;
   exit_hook hook_;
+  std::shared_ptr<sleep_entry> sleep_;
+  bool yielded_ = false;
+  std::atomic<bool> running_{false};
   caf::strong_actor_ptr keep_alive_;
   std::coroutine_handle<> top_;
   std::coroutine_handle<> resume_point_;
@@ -306,56 +373,29 @@ public:
 
 // -- goroutine_env ------------------------------------------------------------
 
+goroutine_env::goroutine_env(runtime& rt) : rt_(&rt) {
+  // nop
+}
+
 namespace {
 
-std::mutex envs_mtx;
-std::unordered_map<runtime*, std::shared_ptr<goroutine_env>> envs;
+size_t env_slot() {
+  static const size_t slot = runtime::new_extension_slot();
+  return slot;
+}
 
-caf::behavior timer_actor(caf::event_based_actor* self,
-                          std::weak_ptr<goroutine_env> env) {
-  return {
-    [self, env](fire_atom, timer_msg& msg) {
-      if (env.expired())
-        return; // the runtime's goroutine layer is gone
-      // A job settles its own live work (see time.cpp).
-      auto again = msg.job->fire();
-      if (again.count() >= 0)
-        self->delayed_send(self, again, fire_atom::value, std::move(msg));
-    },
-  };
+std::shared_ptr<runtime_extension> make_env(runtime& rt) {
+  return std::make_shared<goroutine_env>(rt);
 }
 
 } // namespace
 
-goroutine_env::goroutine_env(runtime& rt) : rt_(&rt), sys_(&rt.system()) {
-  // nop
+goroutine_env& goroutine_env::of(runtime& rt) {
+  return static_cast<goroutine_env&>(rt.extension(env_slot(), make_env));
 }
 
-std::shared_ptr<goroutine_env> goroutine_env::of(runtime& rt) {
-  std::lock_guard<std::mutex> guard{envs_mtx};
-  auto& env = envs[&rt];
-  if (!env) {
-    env = std::make_shared<goroutine_env>(rt);
-    std::weak_ptr<goroutine_env> weak = env;
-    rt.on_idle_check([weak] {
-      auto env = weak.lock();
-      return env == nullptr || env->idle();
-    });
-    auto rtp = &rt;
-    rt.on_cancel([rtp] {
-      std::shared_ptr<goroutine_env> env;
-      {
-        std::lock_guard<std::mutex> guard{envs_mtx};
-        auto i = envs.find(rtp);
-        if (i == envs.end())
-          return;
-        env = std::move(i->second);
-        envs.erase(i);
-      }
-      env->cancel_all();
-    });
-  }
-  return env;
+goroutine_env* goroutine_env::find(runtime& rt) noexcept {
+  return static_cast<goroutine_env*>(rt.find_extension(env_slot()));
 }
 
 void goroutine_env::add(goroutine_actor* g) {
@@ -367,6 +407,7 @@ void goroutine_env::add(goroutine_actor* g) {
   if (shard.head != nullptr)
     shard.head->live_prev_ = g;
   shard.head = g;
+  live_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void goroutine_env::remove(goroutine_actor* g) {
@@ -379,6 +420,7 @@ void goroutine_env::remove(goroutine_actor* g) {
   if (g->live_next_ != nullptr)
     g->live_next_->live_prev_ = g->live_prev_;
   g->live_prev_ = g->live_next_ = nullptr;
+  live_count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 template <class F>
@@ -391,23 +433,14 @@ void goroutine_env::for_each_live(F f) {
   }
 }
 
-void goroutine_env::schedule(std::shared_ptr<timer_job> job,
-                             std::chrono::nanoseconds delay) {
-  caf::actor timers;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (canceled())
-      return;
-    if (!timers_)
-      timers_ = sys_->spawn<caf::hidden>(timer_actor, weak_from_this());
-    timers = timers_;
-  }
+bool goroutine_env::start_timer(std::shared_ptr<timer_entry> e,
+                                timer_clock::time_point when) {
   rt_->work_started();
   timers_pending_.fetch_add(1, std::memory_order_acq_rel);
-  if (delay.count() < 0)
-    delay = std::chrono::nanoseconds{0};
-  caf::delayed_anon_send(timers, delay, fire_atom::value,
-                         timer_msg{std::move(job)});
+  if (rt_->timers().schedule(std::move(e), when))
+    return true;
+  timer_done();
+  return false;
 }
 
 void goroutine_env::timer_done() {
@@ -440,7 +473,25 @@ bool goroutine_env::idle() {
   return asleep_signature() == first;
 }
 
-void goroutine_env::cancel_all() {
+bool goroutine_env::on_calling_thread() const noexcept {
+  return tl_current != nullptr && &tl_current->env() == this;
+}
+
+void goroutine_env::describe_running(std::string& out) {
+  size_t others = 0;
+  for_each_live([&](goroutine_actor* g) {
+    if (g->running())
+      out += "  goroutine " + g->describe() + " is still running\n";
+    else
+      ++others;
+    return true;
+  });
+  if (others > 0)
+    out += "  (and " + std::to_string(others)
+           + " other live goroutine(s) waiting to run)\n";
+}
+
+void goroutine_env::cancel() {
   std::vector<caf::actor> victims;
   // Goroutines added after this store see it when they start and quit.
   canceled_.store(true, std::memory_order_seq_cst);
@@ -448,11 +499,6 @@ void goroutine_env::cancel_all() {
     victims.emplace_back(caf::actor_cast<caf::actor>(g));
     return true;
   });
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (timers_)
-      victims.emplace_back(std::move(timers_));
-  }
   for (auto& v : victims)
     caf::anon_send_exit(v, caf::exit_reason::user_shutdown);
 }
@@ -473,26 +519,41 @@ error error_from_exception(std::exception_ptr ex) noexcept {
 
 caf::actor spawn_goroutine(runtime* rt, std::unique_ptr<body_base> b,
                            go_options opts, exit_hook on_exit) {
-  std::shared_ptr<goroutine_env> env;
   if (tl_current != nullptr && &tl_current->env().rt() == rt) {
-    env = tl_current->env().shared_from_this();
-  } else {
-    env = goroutine_env::of(*rt);
-  }
-  rt->work_started();
-  if (tl_current != nullptr) {
+    // Inside a goroutine of rt: its workers (and so its system) outlive us.
+    auto env = tl_current->env().shared_from_this();
+    rt->work_started();
     if (opts.blocking)
       return tl_current->spawn<goroutine_actor, caf::detached>(
-        std::move(env), std::move(b), std::move(opts.name), std::move(on_exit));
+        std::move(env), std::move(b), std::move(opts), std::move(on_exit));
     return tl_current->spawn<goroutine_actor>(
-      std::move(env), std::move(b), std::move(opts.name), std::move(on_exit));
+      std::move(env), std::move(b), std::move(opts), std::move(on_exit));
   }
+  // From a plain thread (or another runtime): enter rt, so that shutdown()
+  // cannot destroy the system under us, and fail clearly once it cancels.
+  if (!rt->enter())
+    throw panic_error{error{errc::misuse,
+                            "rotina::go: the runtime is shutting down (go "
+                            "after shutdown() started)"}};
+  struct leave_guard {
+    runtime* rt;
+    ~leave_guard() {
+      rt->leave();
+    }
+  } guard{rt};
+  auto env = goroutine_env::of(*rt).shared_from_this();
+  rt->work_started();
   auto& sys = rt->system();
   if (opts.blocking)
     return sys.spawn<goroutine_actor, caf::detached>(
-      std::move(env), std::move(b), std::move(opts.name), std::move(on_exit));
+      std::move(env), std::move(b), std::move(opts), std::move(on_exit));
   return sys.spawn<goroutine_actor>(std::move(env), std::move(b),
-                                    std::move(opts.name), std::move(on_exit));
+                                    std::move(opts), std::move(on_exit));
+}
+
+size_t num_goroutine_impl(runtime& rt) noexcept {
+  auto env = goroutine_env::find(rt);
+  return env != nullptr ? env->live() : 0;
 }
 
 runtime* current_runtime() noexcept {

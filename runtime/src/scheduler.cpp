@@ -135,6 +135,8 @@ namespace rotina::detail {
 
 namespace {
 
+thread_local bool tl_on_worker = false;
+
 using caf::resumable;
 using steady = std::chrono::steady_clock;
 
@@ -641,6 +643,7 @@ void rotina_worker::start() {
     if constexpr (kWorkerLogger)
       CAF_SET_LOGGER_SYS(&system());
     caf::detail::set_thread_name("rotina.worker");
+    tl_on_worker = true;
     system().thread_started();
     run();
     system().thread_terminates();
@@ -853,6 +856,10 @@ void load_rotina_scheduler(caf::actor_system_config& cfg) {
       return;
   }
   cfg.module_factories.emplace_back(fn_ptr{&rotina_coordinator::make});
+}
+
+bool on_rotina_worker() noexcept {
+  return tl_on_worker;
 }
 
 bool uses_rotina_scheduler(caf::actor_system& sys) {
