@@ -35,7 +35,9 @@ public:
         return timer_clock::time_point::min();
       // Capacity 1: drop the tick if the last one is unread (Go's rule).
       send(now);
-      settle();
+      // On the timer thread: the runtime and its extensions outlive it.
+      if (auto rt = rt_.lock())
+        settle(*rt);
       return timer_clock::time_point::min();
     }
     if (stopped_.load(std::memory_order_acquire))
@@ -49,28 +51,40 @@ public:
     return next_;
   }
 
-  /// Schedules the first fire at `when`.
+  /// Schedules the first fire at `when`. From a plain thread, enters the
+  /// runtime (runtime::enter) so that shutdown cannot release the goroutine
+  /// layer meanwhile, and throws panic_error once shutdown started.
   void start(timer_clock::time_point when) {
     next_ = when;
     auto& rt = rt_.get("rotina::timer");
-    auto& env = goroutine_env::of(rt);
-    if (!env.start_timer(shared_from_this(), when)) {
-      settled_.store(true); // nothing was counted
+    bool inside = current_runtime() == &rt;
+    if (!inside && !rt.enter())
+      refuse();
+    bool started = goroutine_env::of(rt).start_timer(shared_from_this(), when);
+    if (!inside)
+      rt.leave();
+    if (!started) {
+      // The timer service stopped: only inside a goroutine being cancelled
+      // (a plain thread was refused by enter() above).
+      settled_.store(true);
       stopped_.store(true);
-      if (!env.on_calling_thread())
-        throw panic_error{
-          error{errc::misuse, "rotina::timer: the runtime is shutting down"}};
     }
   }
 
   bool stop() noexcept {
     if (stopped_.exchange(true, std::memory_order_acq_rel))
       return false;
-    // Remove the pending fire, if the runtime still lives; a fire that runs
-    // anyway finds the timer stopped and does nothing.
-    if (auto rt = rt_.lock())
-      rt->timers().cancel(*this);
-    settle();
+    // Remove the pending fire and end the live work, if the runtime still
+    // lives; a fire that runs anyway finds the timer stopped.
+    if (auto rt = rt_.lock()) {
+      bool inside = current_runtime() == rt;
+      if (inside || rt->enter()) {
+        rt->timers().cancel(*this);
+        settle(*rt);
+        if (!inside)
+          rt->leave();
+      }
+    }
     return true;
   }
 
@@ -83,12 +97,18 @@ private:
     }
   }
 
+  [[noreturn]] void refuse() {
+    settled_.store(true); // nothing was counted
+    stopped_.store(true);
+    throw panic_error{
+      error{errc::misuse, "rotina::timer: the runtime is shutting down"}};
+  }
+
   /// Ends the timer's live work, once.
-  void settle() noexcept {
+  void settle(runtime& rt) noexcept {
     if (!settled_.exchange(true, std::memory_order_acq_rel))
-      if (auto rt = rt_.lock())
-        if (auto env = goroutine_env::find(*rt))
-          env->timer_done();
+      if (auto env = goroutine_env::find(rt))
+        env->timer_done();
   }
 
   runtime_ref rt_;
