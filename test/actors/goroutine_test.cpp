@@ -443,9 +443,9 @@ BOOST_AUTO_TEST_CASE(yield_lets_the_other_goroutine_of_the_worker_run) {
 }
 
 BOOST_AUTO_TEST_CASE(yield_goes_through_the_run_queue_not_the_clock) {
-  // CAF 0.17 routes a zero delay through its clock thread (69-110 us per
-  // yield); the run queue costs well under a microsecond. 50,000 yields
-  // took 3.5-5.5 s that way.
+  // CAF 0.17 routes a zero delay through its clock thread (69-158 us per
+  // yield measured); the run queue costs well under a microsecond. 50,000
+  // yields took 3.5-8 s that way (docs/benchmarks.md).
   runtime rt{test::opts(1)};
   auto t0 = std::chrono::steady_clock::now();
   BOOST_CHECK(!test::run(rt, []() -> task<> {
