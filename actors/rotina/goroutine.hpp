@@ -134,6 +134,10 @@ struct go_options {
   /// Give the goroutine its own thread (a detached actor) because its body
   /// blocks the OS thread (file I/O, a C library).
   bool blocking = false;
+  /// Where go() was called (static storage), or null if unknown; shown in
+  /// the report of a shutdown that timed out.
+  const char* file = nullptr;
+  unsigned line = 0;
 };
 
 /// Called once when a goroutine ends, on the goroutine's actor, with its
@@ -142,7 +146,8 @@ using exit_hook = std::function<void(const error&)>;
 
 /// Spawns a goroutine running `b` and returns its actor. From inside a
 /// goroutine the child is spawned from the parent's actor, so it starts on the
-/// parent's worker.
+/// parent's worker. From a plain thread, throws panic_error (errc::misuse)
+/// once `rt` started to cancel work in shutdown().
 caf::actor spawn_goroutine(runtime* rt, std::unique_ptr<body_base> b,
                            go_options opts, exit_hook on_exit = nullptr);
 
@@ -159,7 +164,64 @@ std::unique_ptr<body_base> make_body(F&& f, Args&&... args) {
                                 std::forward<Args>(args)...);
 }
 
+size_t num_goroutine_impl(runtime& rt) noexcept;
+
+/// `d` in nanoseconds, saturated at nanoseconds::max() / min() instead of
+/// overflowing (1000 years is longer than Go's longest Duration, 292 years:
+/// it means "for ever").
+template <class Rep, class Period>
+constexpr std::chrono::nanoseconds
+saturate_ns(std::chrono::duration<Rep, Period> d) noexcept {
+  using ns = std::chrono::nanoseconds;
+  if constexpr (std::ratio_less_equal_v<Period, std::nano>) {
+    return std::chrono::duration_cast<ns>(d);
+  } else {
+    constexpr auto limit
+      = std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(
+        ns::max());
+    if (d >= limit)
+      return ns::max();
+    if (d <= -limit)
+      return ns::min();
+    return std::chrono::duration_cast<ns>(d);
+  }
+}
+
 } // namespace detail
+
+/// The runtime argument of go(): converts implicitly from `runtime&` and
+/// records where go() was called (like Go's goroutine "created by" line in
+/// a traceback).
+class spawn_target {
+public:
+  spawn_target(runtime& rt, const char* file = __builtin_FILE(),
+               unsigned line = __builtin_LINE()) noexcept
+    : rt_(&rt), file_(file), line_(line) {
+    // nop
+  }
+
+  runtime& rt() const noexcept {
+    return *rt_;
+  }
+
+  detail::go_options options() const {
+    detail::go_options opts;
+    opts.file = file_;
+    opts.line = line_;
+    return opts;
+  }
+
+private:
+  runtime* rt_;
+  const char* file_;
+  unsigned line_;
+};
+
+/// num_goroutine is Go's runtime.NumGoroutine: the number of goroutines of
+/// `rt` that started and have not finished yet.
+inline size_t num_goroutine(runtime& rt) noexcept {
+  return detail::num_goroutine_impl(rt);
+}
 
 /// go starts `f(args...)` as a new goroutine, like Go's `go f(args...)`: the
 /// callable and the arguments are copied (or moved) now, the body runs later on
@@ -171,17 +233,22 @@ std::unique_ptr<body_base> make_body(F&& f, Args&&... args) {
 /// anything references it. An exception escaping the body ends that goroutine
 /// only: it is reported to its supervisor (wait_group, errgroup) or, without
 /// one, printed to stderr with the goroutine's name.
+///
+/// Called from a plain thread once rt.shutdown() started to cancel work, it
+/// throws panic_error (errc::misuse: "the runtime is shutting down").
 template <class F, class... Args>
-void go(runtime& rt, F&& f, Args&&... args) {
+void go(spawn_target rt, F&& f, Args&&... args) {
   detail::spawn_goroutine(
-    &rt, detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
-    {});
+    &rt.rt(),
+    detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
+    rt.options());
 }
 
 /// go from inside a goroutine: starts the new goroutine in the caller's
 /// runtime. Throws std::logic_error outside a goroutine.
 template <class F, class... Args>
-void go(F&& f, Args&&... args) {
+requires(!std::is_same_v<std::remove_cvref_t<F>, runtime>) void go(
+  F&& f, Args&&... args) {
   auto& rt = detail::require_current_runtime("rotina::go without a runtime");
   go(rt, std::forward<F>(f), std::forward<Args>(args)...);
 }
@@ -191,21 +258,23 @@ void go(F&& f, Args&&... args) {
 /// with its own thread, so it never stalls the scheduler's workers.
 /// Deviation from Go: Go's scheduler notices blocking system calls by itself.
 template <class F, class... Args>
-void go_blocking(runtime& rt, F&& f, Args&&... args) {
-  detail::go_options opts;
+void go_blocking(spawn_target rt, F&& f, Args&&... args) {
+  auto opts = rt.options();
   opts.blocking = true;
   detail::spawn_goroutine(
-    &rt, detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
+    &rt.rt(),
+    detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
     std::move(opts));
 }
 
 /// go_named is `go` with a name for error reports and logs.
 template <class F, class... Args>
-void go_named(runtime& rt, std::string name, F&& f, Args&&... args) {
-  detail::go_options opts;
+void go_named(spawn_target rt, std::string name, F&& f, Args&&... args) {
+  auto opts = rt.options();
   opts.name = std::move(name);
   detail::spawn_goroutine(
-    &rt, detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
+    &rt.rt(),
+    detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
     std::move(opts));
 }
 
@@ -233,17 +302,20 @@ private:
 };
 
 /// yield lets other goroutines and actors run, like Go's runtime.Gosched: the
-/// goroutine goes to the back of its worker's queue and resumes later.
+/// goroutine goes to the back of its worker's run queue and resumes when the
+/// worker reaches it (no message, no clock).
 inline pause_awaiter yield() noexcept {
   return pause_awaiter{std::chrono::nanoseconds{-1}};
 }
 
-/// sleep pauses the current goroutine for at least `d`, like Go's time.Sleep.
-/// A zero or negative duration returns at once (after a yield). Does not block
-/// the worker thread.
+/// sleep pauses the current goroutine for at least `d`, like Go's time.Sleep,
+/// on the runtime's timer service. A zero or negative duration returns at once
+/// (after a yield); a duration too long for the clock (nanoseconds::max(),
+/// 1000 years) sleeps for ever instead of overflowing. Does not block the
+/// worker thread.
 template <class Rep, class Period>
 pause_awaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
-  return pause_awaiter{std::chrono::duration_cast<std::chrono::nanoseconds>(d)};
+  return pause_awaiter{detail::saturate_ns(d)};
 }
 
 } // namespace rotina

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "rotina/chan.hpp"
+#include "rotina/goroutine.hpp"
 #include "rotina/select.hpp"
 
 namespace rotina {
@@ -44,6 +45,14 @@ public:
 
   /// Go's time.NewTimer(d), inside a goroutine.
   explicit timer(std::chrono::nanoseconds d);
+
+  /// Go's time.NewTimer(d) for any duration type: a duration too long for
+  /// nanoseconds (1000 years) saturates and never fires.
+  template <class Rep, class Period>
+  timer(runtime& rt, std::chrono::duration<Rep, Period> d)
+    : timer(rt, detail::saturate_ns(d)) {
+    // nop
+  }
 
   /// The channel on which the time is delivered.
   recv_chan<clock::time_point> c() const noexcept {
@@ -102,6 +111,14 @@ recv_chan<clock::time_point> after(runtime& rt, std::chrono::nanoseconds d);
 /// after inside a goroutine.
 recv_chan<clock::time_point> after(std::chrono::nanoseconds d);
 
+/// after for any duration type: a duration too long for nanoseconds (1000
+/// years) saturates and never fires.
+template <class Rep, class Period>
+recv_chan<clock::time_point> after(runtime& rt,
+                                   std::chrono::duration<Rep, Period> d) {
+  return after(rt, detail::saturate_ns(d));
+}
+
 namespace detail {
 
 /// `timeout_case(d, handler)`: a recv_case on a private timer that is stopped
@@ -158,9 +175,8 @@ private:
 template <class Rep, class Period, class H = detail::no_handler>
 detail::timeout_case<std::decay_t<H>>
 timeout_case(std::chrono::duration<Rep, Period> d, H&& handler = {}) {
-  return detail::timeout_case<std::decay_t<H>>{
-    std::chrono::duration_cast<std::chrono::nanoseconds>(d),
-    std::forward<H>(handler)};
+  return detail::timeout_case<std::decay_t<H>>{detail::saturate_ns(d),
+                                               std::forward<H>(handler)};
 }
 
 } // namespace rotina

@@ -20,17 +20,19 @@
 // - A node with pending after-funcs pins itself (pin = shared_from_this()) so
 //   that they run even if every handle is dropped; the pin goes with the
 //   cancel or with the last stop().
-// - Deadlines are delayed messages to one hidden "context clock" actor per
-//   runtime, holding only a weak reference to the node: a canceled or dropped
-//   context leaves nothing to run, and no live work is counted, so pending
-//   deadlines never delay runtime shutdown.
+// - Deadlines are entries of the runtime's timer service (runtime::timers())
+//   holding only a weak reference to the node: a canceled or dropped context
+//   leaves nothing to run, and no live work is counted, so pending deadlines
+//   never delay runtime shutdown.
+// - A node knows its runtime through a runtime_ref: a context that outlives
+//   its runtime reports "the runtime was destroyed" (panic_error) where it
+//   needs one, and its after-funcs no longer run.
 #include "rotina/context.hpp"
 
 #include <unordered_map>
 #include <vector>
 
-#include <caf/all.hpp>
-
+#include "rotina/detail/timer_service.hpp"
 #include "rotina/goroutine.hpp"
 #include "rotina/runtime.hpp"
 
@@ -43,19 +45,21 @@ class context_node : public std::enable_shared_from_this<context_node> {
 public:
   struct after_entry {
     uint64_t id;
-    runtime* rt;
+    runtime_ref rt;
     std::function<void()> f;
   };
 
   context_node(context_ptr parent_node, runtime* rt_ptr, bool is_cancelable,
                context_kind k)
-    : parent(std::move(parent_node)), rt(rt_ptr), cancelable(is_cancelable),
+    : parent(std::move(parent_node)),
+      rt(rt_ptr != nullptr ? rt_ptr->ref() : runtime_ref{}),
+      cancelable(is_cancelable),
       kind(k) {
     if (parent && parent->deadline)
       deadline = parent->deadline;
     if (cancelable) {
       canceler = this;
-      done = chan<unit>{std::make_shared<chan_state<unit>>(0, rt)};
+      done = chan<unit>{std::make_shared<chan_state<unit>>(0, rt_ptr)};
     } else if (parent) {
       canceler = parent->canceler;
     }
@@ -117,7 +121,8 @@ public:
     for (auto& k : kids)
       k->cancel(e, my_cause);
     for (auto& a : afters_to_run)
-      go(*a.rt, std::move(a.f));
+      if (auto a_rt = a.rt.lock(); a_rt != nullptr && !a_rt->is_canceling())
+        go(*a_rt, std::move(a.f)); // a destroyed runtime runs nothing
     if (parent && parent->canceler != nullptr) {
       auto p = parent->canceler;
       std::lock_guard<std::mutex> guard{p->mtx};
@@ -127,7 +132,7 @@ public:
 
   // -- immutable after construction --
   context_ptr parent;
-  runtime* rt;
+  runtime_ref rt;
   bool cancelable;
   context_kind kind;
   context_node* canceler = nullptr;
@@ -152,58 +157,28 @@ public:
 
 namespace {
 
-using deadline_atom = caf::atom_constant<caf::atom("rt_ddl")>;
-
-} // namespace
-
-/// The message a context clock receives when a deadline passes.
-struct deadline_msg {
-  std::weak_ptr<context_node> node;
-};
-
-} // namespace rotina::detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rotina::detail::deadline_msg)
-
-namespace rotina::detail {
-
-namespace {
-
-std::mutex clocks_mtx;
-std::unordered_map<runtime*, caf::actor> clocks;
-
-// Takes an argument: CAF 0.17 binds a function actor without arguments to a
-// null tuple, which UBSan reports.
-caf::behavior context_clock(caf::event_based_actor*, runtime*) {
-  return {
-    [](deadline_atom, deadline_msg& msg) {
-      if (auto n = msg.node.lock())
-        n->cancel(error{errc::deadline_exceeded}, error{});
-    },
-  };
-}
-
-caf::actor clock_of(runtime& rt) {
-  std::lock_guard<std::mutex> guard{clocks_mtx};
-  auto& clk = clocks[&rt];
-  if (!clk) {
-    clk = rt.system().spawn<caf::hidden>(context_clock, &rt);
-    auto rtp = &rt;
-    rt.on_cancel([rtp] {
-      caf::actor victim;
-      {
-        std::lock_guard<std::mutex> guard{clocks_mtx};
-        auto i = clocks.find(rtp);
-        if (i == clocks.end())
-          return;
-        victim = std::move(i->second);
-        clocks.erase(i);
-      }
-      caf::anon_send_exit(victim, caf::exit_reason::user_shutdown);
-    });
+/// A deadline on the runtime's timer service: cancels the node when due.
+class deadline_entry final : public timer_entry {
+public:
+  explicit deadline_entry(std::weak_ptr<context_node> node) noexcept
+    : node_(std::move(node)) {
+    // nop
   }
-  return clk;
-}
+
+  timer_clock::time_point fire(timer_clock::time_point) noexcept override {
+    if (auto n = node_.lock()) {
+      try {
+        n->cancel(error{errc::deadline_exceeded}, error{});
+      } catch (...) {
+        // an after-func could not start (shutdown): nothing to report to
+      }
+    }
+    return timer_clock::time_point::min();
+  }
+
+private:
+  std::weak_ptr<context_node> node_;
+};
 
 runtime* runtime_of(const context& parent) {
   if (auto rt = parent.rt())
@@ -227,6 +202,8 @@ const context_node& require_node(const context& ctx, const char* what) {
 }
 
 runtime& require_runtime(const context& parent, const char* what) {
+  if (parent.node() && parent.node()->rt)
+    return parent.node()->rt.get(what); // panics if it was destroyed
   if (auto rt = runtime_of(parent))
     return *rt;
   throw panic_error{
@@ -354,7 +331,7 @@ std::optional<clock::time_point> context::deadline() const {
 }
 
 runtime* context::rt() const noexcept {
-  return node_ ? node_->rt : nullptr;
+  return node_ ? node_->rt.lock() : nullptr;
 }
 
 std::string context::to_string() const {
@@ -452,16 +429,15 @@ std::pair<context, cancel_func> with_deadline(const context& parent,
   if (t <= now) {
     node->cancel(error{errc::deadline_exceeded}, error{});
   } else if (!context{node}.err()) {
-    caf::delayed_anon_send(detail::clock_of(rt), t - now,
-                           detail::deadline_atom::value,
-                           detail::deadline_msg{node});
+    rt.timers().schedule(std::make_shared<detail::deadline_entry>(node), t);
   }
   return {context{std::move(node)}, std::move(f)};
 }
 
 std::pair<context, cancel_func> with_timeout(const context& parent,
                                              std::chrono::nanoseconds d) {
-  return with_deadline(parent, clock::now() + d);
+  // Saturated: a timeout too long for the clock never expires.
+  return with_deadline(parent, detail::timer_service::deadline_after(d));
 }
 
 // -- after_func ---------------------------------------------------------------
@@ -493,7 +469,7 @@ after_func_stop after_func(const context& ctx, std::function<void()> f) {
     std::lock_guard<std::mutex> guard{c->mtx};
     if (!c->err) {
       auto id = c->next_after_id++;
-      c->afters.push_back({id, &rt, std::move(f)});
+      c->afters.push_back({id, rt.ref(), std::move(f)});
       if (!c->pin)
         c->pin = c->shared_from_this();
       return after_func_stop{c->weak_from_this(), id};

@@ -1,65 +1,120 @@
-// Timers: one timer actor per runtime fires every timer job (see
-// goroutine_env::schedule); a job sends the time on its channel.
+// Timers: every timer is an entry of the runtime's timer service (one heap
+// on one thread, runtime/src/timer_service.cpp); firing sends the time on the
+// timer's channel with try_send.
 //
 // Invariants:
 // - A timer_state is pending until it fires (one-shot) or is stopped; the
 //   transition out of pending happens once (atomic exchange).
 // - A pending timer counts as live work of its runtime (and keeps the
 //   runtime from being idle) until it fired or was stopped, whichever came
-//   first (settle, once).
+//   first (settle, once), and only while the runtime lives (rt_ is checked:
+//   a timer may outlive its runtime).
 #include "rotina/time.hpp"
 
 #include <stdexcept>
 
 #include "rotina/detail/goroutine_env.hpp"
 #include "rotina/goroutine.hpp"
+#include "rotina/runtime.hpp"
 
 namespace rotina::detail {
 
-class timer_state final : public timer_job {
+class timer_state final : public timer_entry,
+                          public std::enable_shared_from_this<timer_state> {
 public:
-  timer_state(std::weak_ptr<goroutine_env> env, chan<clock::time_point> ch,
+  timer_state(runtime& rt, chan<clock::time_point> ch,
               std::chrono::nanoseconds period)
-    : env_(std::move(env)), ch_(std::move(ch)), period_(period) {
+    : rt_(rt.ref()), ch_(std::move(ch)), period_(period) {
     // nop
   }
 
-  std::chrono::nanoseconds fire() override {
+  timer_clock::time_point fire(timer_clock::time_point now) noexcept override {
     if (period_.count() <= 0) {
       // One-shot: whoever leaves "pending" first, fire() or stop(), wins.
       if (stopped_.exchange(true, std::memory_order_acq_rel))
-        return std::chrono::nanoseconds{-1};
+        return timer_clock::time_point::min();
       // Capacity 1: drop the tick if the last one is unread (Go's rule).
-      (void)ch_.try_send(clock::now());
-      settle();
-      return std::chrono::nanoseconds{-1};
+      send(now);
+      // On the timer thread: the runtime and its extensions outlive it.
+      if (auto rt = rt_.lock())
+        settle(*rt);
+      return timer_clock::time_point::min();
     }
     if (stopped_.load(std::memory_order_acquire))
-      return std::chrono::nanoseconds{-1};
-    (void)ch_.try_send(clock::now());
-    return period_;
+      return timer_clock::time_point::min();
+    send(now);
+    // Go's ticker: the next tick is one period after the last deadline; a
+    // receiver or a clock that fell behind drops ticks instead of bursting.
+    next_ = timer_service::add_saturated(next_, period_);
+    if (next_ <= now)
+      next_ = timer_service::add_saturated(now, period_);
+    return next_;
+  }
+
+  /// Schedules the first fire at `when`. From a plain thread, enters the
+  /// runtime (runtime::enter) so that shutdown cannot release the goroutine
+  /// layer meanwhile, and throws panic_error once shutdown started.
+  void start(timer_clock::time_point when) {
+    next_ = when;
+    auto& rt = rt_.get("rotina::timer");
+    bool inside = current_runtime() == &rt;
+    if (!inside && !rt.enter())
+      refuse();
+    bool started = goroutine_env::of(rt).start_timer(shared_from_this(), when);
+    if (!inside)
+      rt.leave();
+    if (!started) {
+      // The timer service stopped: only inside a goroutine being cancelled
+      // (a plain thread was refused by enter() above).
+      settled_.store(true);
+      stopped_.store(true);
+    }
   }
 
   bool stop() noexcept {
     if (stopped_.exchange(true, std::memory_order_acq_rel))
       return false;
-    // The fire still scheduled will find the timer stopped and do nothing:
-    // stop counts as the end of this timer's live work.
-    settle();
+    // Remove the pending fire and end the live work, if the runtime still
+    // lives; a fire that runs anyway finds the timer stopped.
+    if (auto rt = rt_.lock()) {
+      bool inside = current_runtime() == rt;
+      if (inside || rt->enter()) {
+        rt->timers().cancel(*this);
+        settle(*rt);
+        if (!inside)
+          rt->leave();
+      }
+    }
     return true;
   }
 
 private:
+  void send(timer_clock::time_point now) noexcept {
+    try {
+      (void)ch_.try_send(now);
+    } catch (...) {
+      // nothing to report to: a tick is lost, as Go drops ticks
+    }
+  }
+
+  [[noreturn]] void refuse() {
+    settled_.store(true); // nothing was counted
+    stopped_.store(true);
+    throw panic_error{
+      error{errc::misuse, "rotina::timer: the runtime is shutting down"}};
+  }
+
   /// Ends the timer's live work, once.
-  void settle() noexcept {
+  void settle(runtime& rt) noexcept {
     if (!settled_.exchange(true, std::memory_order_acq_rel))
-      if (auto env = env_.lock())
+      if (auto env = goroutine_env::find(rt))
         env->timer_done();
   }
 
-  std::weak_ptr<goroutine_env> env_;
+  runtime_ref rt_;
   chan<clock::time_point> ch_;
   std::chrono::nanoseconds period_;
+  timer_clock::time_point next_;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> settled_{false};
 };
@@ -68,9 +123,8 @@ std::shared_ptr<timer_state> start_timer(runtime& rt,
                                          chan<clock::time_point> ch,
                                          std::chrono::nanoseconds delay,
                                          std::chrono::nanoseconds period) {
-  auto env = goroutine_env::of(rt);
-  auto t = std::make_shared<timer_state>(env, std::move(ch), period);
-  env->schedule(t, delay);
+  auto t = std::make_shared<timer_state>(rt, std::move(ch), period);
+  t->start(timer_service::deadline_after(delay));
   return t;
 }
 

@@ -8,11 +8,83 @@
 #include <mutex>
 #include <vector>
 
+#include <string>
+
 #include <caf/actor_system.hpp>
 
 #include "rotina/config.hpp"
 
 namespace rotina {
+
+class runtime;
+
+namespace detail {
+
+class timer_service;
+
+/// What a runtime_ref points to: cleared when the runtime is destroyed.
+struct runtime_core {
+  std::atomic<runtime*> rt{nullptr};
+};
+
+} // namespace detail
+
+/// Per-runtime state of a layer above runtime/ (the goroutine layer's live
+/// registry, for one), owned by the runtime: created once on first use with
+/// runtime::extension(), canceled when shutdown() cancels work, and released
+/// after the actor system is gone, in reverse order of creation.
+class runtime_extension {
+public:
+  virtual ~runtime_extension();
+
+  /// Cancels the extension's work (shutdown). Runs once, on the thread
+  /// calling shutdown(), after the cancel hooks and before the actor system
+  /// is destroyed.
+  virtual void cancel() = 0;
+
+  /// Go's "all goroutines are asleep": true if this layer's live work can no
+  /// longer make progress by itself. Called by a waiting shutdown().
+  virtual bool idle() = 0;
+
+  /// True if the calling thread runs work of this extension (a goroutine),
+  /// so a blocking runtime call here would wait for itself.
+  virtual bool on_calling_thread() const noexcept = 0;
+
+  /// Appends one line per unit of work that still runs (for the report of a
+  /// shutdown that timed out).
+  virtual void describe_running(std::string& out) = 0;
+};
+
+/// A weak handle to a runtime for objects that may outlive it (channels,
+/// contexts, timers): tells whether the runtime still lives and turns "gone"
+/// into a clear panic_error instead of a dangling pointer.
+class runtime_ref {
+public:
+  runtime_ref() noexcept = default;
+
+  explicit runtime_ref(std::shared_ptr<detail::runtime_core> core) noexcept
+    : core_(std::move(core)) {
+    // nop
+  }
+
+  /// The runtime, or null if there is none or it was destroyed.
+  runtime* lock() const noexcept {
+    return core_ != nullptr ? core_->rt.load(std::memory_order_acquire)
+                            : nullptr;
+  }
+
+  /// The runtime. Throws panic_error "<what>: the runtime was destroyed"
+  /// (errc::misuse) if it is gone, and "<what>: the runtime was shut down"
+  /// once its actor system is gone.
+  runtime& get(const char* what) const;
+
+  explicit operator bool() const noexcept {
+    return core_ != nullptr;
+  }
+
+private:
+  std::shared_ptr<detail::runtime_core> core_;
+};
 
 /// runtime owns the caf::actor_system (with caf::io::middleman loaded) and
 /// is the one object an application creates, like the implicit runtime of a
@@ -53,6 +125,53 @@ public:
 
   /// Returns the actor system. Must not be called after shutdown().
   caf::actor_system& system() noexcept;
+
+  /// A weak handle that tells whether this runtime still lives.
+  runtime_ref ref() const noexcept {
+    return runtime_ref{core_};
+  }
+
+  /// The runtime's timer service (one timer heap and thread, started on first
+  /// use, stopped by shutdown()).
+  detail::timer_service& timers() noexcept {
+    return *timers_;
+  }
+
+  // -- extensions -------------------------------------------------------------
+
+  /// The most extensions a runtime holds (one per layer).
+  static constexpr size_t max_extensions = 8;
+
+  /// Returns a new process-wide extension slot (call once per layer, e.g. in
+  /// a function-local static).
+  static size_t new_extension_slot();
+
+  /// Returns the extension in `slot`, creating it with `make(*this)` on first
+  /// use (once, even when called from several threads).
+  runtime_extension&
+  extension(size_t slot, std::shared_ptr<runtime_extension> (*make)(runtime&));
+
+  /// Returns the extension in `slot`, or null if none was created.
+  runtime_extension* find_extension(size_t slot) const noexcept {
+    return slots_[slot].load(std::memory_order_acquire);
+  }
+
+  // -- external calls ---------------------------------------------------------
+
+  /// Enters the runtime for one short call from a thread outside it that
+  /// uses the actor system (go, after). Returns false once shutdown() started
+  /// to cancel work: the caller must then not touch system(). Pair a true
+  /// result with leave(); shutdown() waits for every entered call to leave
+  /// before it destroys the actor system.
+  bool enter() noexcept;
+
+  /// Ends a call begun with enter().
+  void leave() noexcept;
+
+  /// True once shutdown() started to cancel work.
+  bool is_canceling() const noexcept {
+    return canceling_.load(std::memory_order_seq_cst);
+  }
 
   /// Returns the validated configuration. node_name is resolved (never
   /// empty).
@@ -97,8 +216,13 @@ public:
   /// once with policy cancel) runs the cancel hooks. Finally destroys the actor
   /// system, which waits for every actor to terminate. Idempotent and safe to
   /// call from several threads; later calls return once the first has finished.
-  /// Must not be called from inside an actor of this runtime (it would wait for
-  /// itself).
+  /// Called inside a goroutine or on a scheduler worker it prints a message
+  /// and aborts (it would wait for itself), like wait().
+  ///
+  /// Never waits for ever: after cancelling, actors get shutdown-timeout to
+  /// end; if some still run then (a goroutine that never suspends), it prints
+  /// each goroutine still running (name, where it was spawned) to stderr and
+  /// ends the process with std::_Exit(EXIT_FAILURE).
   ///
   /// CAF 0.17 limitation: a thread that created a caf::scoped_actor keeps
   /// CAF's logger alive until that thread exits, and ~actor_system waits for
@@ -116,7 +240,25 @@ private:
 
   void run_cancel_hooks();
 
+  void check_not_inside(const char* what) const;
+
+  void await_actors_or_exit();
+
   rotina::config config_;
+
+  std::shared_ptr<detail::runtime_core> core_;
+
+  std::unique_ptr<detail::timer_service> timers_;
+
+  /// Extensions by slot (set once) and in order of creation (under mtx_).
+  std::atomic<runtime_extension*> slots_[max_extensions] = {};
+
+  std::vector<std::shared_ptr<runtime_extension>> extensions_;
+
+  /// Calls between enter() and leave().
+  std::atomic<size_t> entered_{0};
+
+  std::atomic<bool> canceling_{false};
 
   std::unique_ptr<caf::actor_system> system_;
 
@@ -132,6 +274,9 @@ private:
   std::vector<std::function<bool()>> idle_checks_;
 
   bool shutting_down_ = false;
+
+  /// Serializes the creation of extensions.
+  std::mutex ext_mtx_;
 
   /// Serializes shutdown() calls.
   std::mutex shutdown_mtx_;

@@ -7,21 +7,24 @@
 
 #include "rotina/runtime.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <unistd.h>
 
+#include <caf/actor_registry.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/logger.hpp>
 
-#ifdef ROTINA_HAVE_ROTINA_SCHEDULER
-#  include "rotina/detail/scheduler.hpp"
-#endif
+#include "rotina/detail/scheduler.hpp"
+#include "rotina/detail/timer_service.hpp"
+#include "rotina/error.hpp"
 
 namespace rotina {
 
@@ -135,7 +138,23 @@ std::string default_node_name() {
 
 // -- constructors, destructors, and assignment operators ----------------------
 
-runtime::runtime(int argc, char** argv) {
+runtime_extension::~runtime_extension() = default;
+
+runtime& runtime_ref::get(const char* what) const {
+  auto rt = lock();
+  if (rt == nullptr)
+    throw panic_error{
+      error{errc::misuse,
+            std::string{what} + ": the runtime was destroyed (or never set)"}};
+  if (rt->is_shut_down())
+    throw panic_error{
+      error{errc::misuse, std::string{what} + ": the runtime was shut down"}};
+  return *rt;
+}
+
+runtime::runtime(int argc, char** argv)
+  : core_(std::make_shared<detail::runtime_core>()),
+    timers_(std::make_unique<detail::timer_service>()) {
   try {
     std::vector<std::string> remainder;
     bool dump = false;
@@ -153,24 +172,26 @@ runtime::runtime(int argc, char** argv) {
   start();
 }
 
-runtime::runtime(options opts) {
+runtime::runtime(options opts)
+  : core_(std::make_shared<detail::runtime_core>()),
+    timers_(std::make_unique<detail::timer_service>()) {
   config_.load(opts);
   start();
 }
 
 runtime::~runtime() {
   shutdown();
+  core_->rt.store(nullptr, std::memory_order_release);
 }
 
 void runtime::start() {
   if (config_.node_name.empty())
     config_.node_name = default_node_name();
   config_.load<caf::io::middleman>();
-#ifdef ROTINA_HAVE_ROTINA_SCHEDULER
   if (config_.scheduler_policy == "rotina")
     detail::load_rotina_scheduler(config_);
-#endif
   system_ = std::make_unique<caf::actor_system>(config_);
+  core_->rt.store(this, std::memory_order_release);
   // CAF 0.17 pins its logger in a thread_local of every thread that created
   // an actor_system or a scoped_actor, and ~actor_system waits until the
   // logger is gone. Drop this thread's pin so that shutdown() may run on any
@@ -212,6 +233,51 @@ void runtime::work_finished() noexcept {
 
 size_t runtime::live_work() const noexcept {
   return live_work_.load(std::memory_order_acquire);
+}
+
+// -- extensions ---------------------------------------------------------------
+
+size_t runtime::new_extension_slot() {
+  static std::atomic<size_t> next{0};
+  auto slot = next.fetch_add(1, std::memory_order_relaxed);
+  if (slot >= max_extensions) {
+    std::fputs("rotina: too many runtime extension slots\n", stderr);
+    std::abort();
+  }
+  return slot;
+}
+
+runtime_extension&
+runtime::extension(size_t slot,
+                   std::shared_ptr<runtime_extension> (*make)(runtime&)) {
+  if (auto ext = slots_[slot].load(std::memory_order_acquire))
+    return *ext;
+  std::lock_guard<std::mutex> guard{ext_mtx_};
+  if (auto ext = slots_[slot].load(std::memory_order_acquire))
+    return *ext;
+  auto ext = make(*this);
+  auto raw = ext.get();
+  {
+    std::lock_guard<std::mutex> hooks_guard{mtx_};
+    extensions_.push_back(std::move(ext));
+  }
+  slots_[slot].store(raw, std::memory_order_release);
+  return *raw;
+}
+
+// -- external calls -----------------------------------------------------------
+
+bool runtime::enter() noexcept {
+  entered_.fetch_add(1, std::memory_order_seq_cst);
+  if (canceling_.load(std::memory_order_seq_cst)) {
+    leave();
+    return false;
+  }
+  return true;
+}
+
+void runtime::leave() noexcept {
+  entered_.fetch_sub(1, std::memory_order_seq_cst);
 }
 
 // -- shutdown -----------------------------------------------------------------
@@ -260,7 +326,59 @@ void runtime::run_cancel_hooks() {
   }
 }
 
+void runtime::check_not_inside(const char* what) const {
+  bool inside = detail::on_rotina_worker();
+  for (auto& slot : slots_)
+    if (auto ext = slot.load(std::memory_order_acquire))
+      inside = inside || ext->on_calling_thread();
+  if (inside) {
+    std::fprintf(stderr,
+                 "rotina: %s called inside a goroutine or actor; it would "
+                 "wait for itself (call it from main or a plain thread)\n",
+                 what);
+    std::abort();
+  }
+}
+
+void runtime::await_actors_or_exit() {
+  // ~actor_system waits for every actor without a bound: wait here first,
+  // with one, so that a goroutine that never suspends cannot hang the
+  // process for ever.
+  using namespace std::chrono_literals;
+  auto& reg = system_->registry();
+  auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
+  auto pause = 10us;
+  while (reg.running() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::string report;
+      {
+        std::lock_guard<std::mutex> guard{mtx_};
+        for (auto& ext : extensions_)
+          ext->describe_running(report);
+      }
+      if (report.empty())
+        report = "  (no goroutine: " + std::to_string(reg.running())
+                 + " other actor(s))\n";
+      std::fprintf(stderr,
+                   "rotina: shutdown timed out: actors still running %lld ms "
+                   "after the cancel (a goroutine that never suspends?):\n%s"
+                   "rotina: exiting with status %d\n",
+                   static_cast<long long>(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                       config_.shutdown_timeout)
+                       .count()),
+                   report.c_str(), EXIT_FAILURE);
+      std::fflush(stderr);
+      std::_Exit(EXIT_FAILURE);
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, 5ms);
+  }
+}
+
 void runtime::shutdown() {
+  if (!shut_down_.load())
+    check_not_inside("rotina::runtime::shutdown()");
   std::lock_guard<std::mutex> serialize{shutdown_mtx_};
   if (shut_down_.load())
     return;
@@ -272,12 +390,15 @@ void runtime::shutdown() {
     auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
     std::unique_lock<std::mutex> guard{mtx_};
     while (live_work() > 0 && std::chrono::steady_clock::now() < deadline) {
-      if (!idle_checks_.empty()) {
+      if (!idle_checks_.empty() || !extensions_.empty()) {
         auto checks = idle_checks_;
+        auto exts = extensions_;
         guard.unlock();
         bool idle = true;
         for (auto& check : checks)
           idle = idle && check();
+        for (auto& ext : exts)
+          idle = idle && ext->idle();
         guard.lock();
         if (idle)
           break;
@@ -285,9 +406,36 @@ void runtime::shutdown() {
       work_done_.wait_for(guard, 5ms, [this] { return live_work() == 0; });
     }
   }
+  // From here on, calls from outside (go, after) fail: wait for those that
+  // entered before, so none touches the actor system while it goes away.
+  canceling_.store(true, std::memory_order_seq_cst);
+  while (entered_.load(std::memory_order_seq_cst) > 0)
+    std::this_thread::yield();
   run_cancel_hooks();
+  std::vector<std::shared_ptr<runtime_extension>> exts;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    exts = extensions_;
+  }
+  for (auto i = exts.rbegin(); i != exts.rend(); ++i)
+    (*i)->cancel();
+  // Pending timers hold references to actors: drop them while the system
+  // still exists. Later schedule() calls are refused.
+  timers_->stop();
+  await_actors_or_exit();
   system_.reset();
   shut_down_.store(true);
+  // Release the extensions after the actors that used them, newest first.
+  exts.clear();
+  std::vector<std::shared_ptr<runtime_extension>> owned;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    owned.swap(extensions_);
+    for (auto& slot : slots_)
+      slot.store(nullptr, std::memory_order_release);
+  }
+  while (!owned.empty())
+    owned.pop_back();
 }
 
 bool runtime::is_shut_down() const noexcept {

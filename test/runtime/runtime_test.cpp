@@ -12,6 +12,8 @@
 
 #include <caf/all.hpp>
 
+#include <rotina/detail/timer_service.hpp>
+#include <rotina/error.hpp>
 #include <rotina/runtime.hpp>
 #include <rotina/version.hpp>
 
@@ -48,6 +50,55 @@ rotina::options with(std::vector<std::string> overrides) {
 double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
 }
+
+/// A runtime extension that records what the runtime did with it.
+struct probe_extension final : rotina::runtime_extension {
+  probe_extension(rotina::runtime& rt, std::vector<std::string>* log)
+    : rt(&rt), log(log) {
+    log->push_back("created");
+  }
+
+  ~probe_extension() override {
+    log->push_back(rt->is_shut_down() ? "destroyed after the system"
+                                      : "destroyed early");
+  }
+
+  void cancel() override {
+    log->push_back("cancel");
+  }
+
+  bool idle() override {
+    return true;
+  }
+
+  bool on_calling_thread() const noexcept override {
+    return false;
+  }
+
+  void describe_running(std::string&) override {
+    // nop
+  }
+
+  rotina::runtime* rt;
+  std::vector<std::string>* log;
+};
+
+std::vector<std::string>* probe_log = nullptr;
+
+std::shared_ptr<rotina::runtime_extension> make_probe(rotina::runtime& rt) {
+  return std::make_shared<probe_extension>(rt, probe_log);
+}
+
+/// A timer entry that counts its fires.
+struct counting_entry final : rotina::detail::timer_entry {
+  rotina::detail::timer_clock::time_point
+  fire(rotina::detail::timer_clock::time_point) noexcept override {
+    ++fired;
+    return rotina::detail::timer_clock::time_point::min();
+  }
+
+  std::atomic<int> fired{0};
+};
 
 } // namespace
 
@@ -255,6 +306,90 @@ BOOST_AUTO_TEST_CASE(destructor_shuts_down_with_live_work) {
   }
   BOOST_TEST(cancelled.load());
   BOOST_TEST(seconds_since(start) < 30.0);
+}
+
+// -- extensions, liveness and the timer service
+// --------------------------------
+
+BOOST_AUTO_TEST_CASE(an_extension_is_created_once_canceled_then_released) {
+  static const size_t slot = rotina::runtime::new_extension_slot();
+  std::vector<std::string> log;
+  probe_log = &log;
+  {
+    rotina::runtime rt{with({"--shutdown=\"cancel\""})};
+    BOOST_TEST(rt.find_extension(slot) == nullptr);
+    auto& a = rt.extension(slot, make_probe);
+    auto& b = rt.extension(slot, make_probe);
+    BOOST_TEST(&a == &b);
+    BOOST_TEST(rt.find_extension(slot) == &a);
+  }
+  probe_log = nullptr;
+  std::vector<std::string> want{"created", "cancel",
+                                "destroyed after the system"};
+  BOOST_TEST(log == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_runtime_ref_reports_a_destroyed_runtime) {
+  rotina::runtime_ref ref;
+  BOOST_TEST(ref.lock() == nullptr);
+  BOOST_CHECK_THROW(ref.get("test"), rotina::panic_error);
+  {
+    rotina::runtime rt{with({})};
+    ref = rt.ref();
+    BOOST_TEST(ref.lock() == &rt);
+    BOOST_TEST(&ref.get("test") == &rt);
+    rt.shutdown();
+    BOOST_CHECK_THROW(ref.get("test"), rotina::panic_error); // shut down
+  }
+  BOOST_TEST(ref.lock() == nullptr);
+  try {
+    ref.get("rotina::after_func");
+    BOOST_ERROR("no panic");
+  } catch (const rotina::panic_error& e) {
+    BOOST_TEST(std::string{e.what()}
+               == "rotina::after_func: the runtime was destroyed (or never "
+                  "set)");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(enter_fails_once_shutdown_cancels) {
+  rotina::runtime rt{with({"--shutdown=\"cancel\""})};
+  BOOST_TEST(rt.enter());
+  rt.leave();
+  rt.shutdown();
+  BOOST_TEST(rt.is_canceling());
+  BOOST_TEST(!rt.enter());
+}
+
+BOOST_AUTO_TEST_CASE(timer_service_fires_in_order_cancels_and_saturates) {
+  using rotina::detail::timer_service;
+  using tp = rotina::detail::timer_clock::time_point;
+  timer_service ts;
+  // Saturation: durations too long for the clock mean "never".
+  BOOST_TEST((timer_service::deadline_after(std::chrono::nanoseconds::max())
+              == tp::max()));
+  BOOST_TEST((timer_service::add_saturated(tp::max() - 1s, 2s) == tp::max()));
+  auto soon = std::make_shared<counting_entry>();
+  auto later = std::make_shared<counting_entry>();
+  auto never = std::make_shared<counting_entry>();
+  auto canceled = std::make_shared<counting_entry>();
+  BOOST_TEST(ts.schedule(never, tp::max()));
+  BOOST_TEST(ts.schedule(later, timer_service::deadline_after(60ms)));
+  BOOST_TEST(ts.schedule(soon, timer_service::deadline_after(10ms)));
+  BOOST_TEST(ts.schedule(canceled, timer_service::deadline_after(20ms)));
+  BOOST_TEST(ts.cancel(*canceled));
+  BOOST_TEST(!ts.cancel(*canceled));
+  auto deadline = clock_type::now() + 20s;
+  while (later->fired.load() == 0 && clock_type::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  BOOST_TEST(soon->fired.load() == 1);
+  BOOST_TEST(later->fired.load() == 1);
+  BOOST_TEST(canceled->fired.load() == 0);
+  BOOST_TEST(never->fired.load() == 0);
+  BOOST_TEST(ts.pending() == 1u);
+  ts.stop();
+  BOOST_TEST(ts.pending() == 0u);
+  BOOST_TEST(!ts.schedule(soon, tp::min()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,72 +1,69 @@
 // Per-runtime state of the goroutine layer: the live goroutines (so shutdown
-// can cancel them) and the timer actor. Internal to actors/src.
+// can cancel them and report the ones that never end) and the count of
+// pending timers. Owned by the runtime as an extension (runtime::extension);
+// no process-global state. Internal to actors/src.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 
-#include <caf/actor.hpp>
-#include <caf/fwd.hpp>
-
+#include "rotina/detail/timer_service.hpp"
 #include "rotina/detail/wait_queue.hpp"
-
-namespace rotina {
-class runtime;
-} // namespace rotina
+#include "rotina/runtime.hpp"
 
 namespace rotina::detail {
 
 class goroutine_actor;
 
-/// Something a timer does when it fires, on the timer actor.
-class timer_job {
-public:
-  virtual ~timer_job() = default;
-
-  /// Runs when the delay passed. Returns the delay until it wants to run
-  /// again, or a negative duration when it is done. A job ends its live work
-  /// itself (goroutine_env::timer_done) when it fired for the last time or
-  /// was stopped.
-  virtual std::chrono::nanoseconds fire() = 0;
-};
-
-class goroutine_env : public std::enable_shared_from_this<goroutine_env> {
+class goroutine_env final : public runtime_extension,
+                            public std::enable_shared_from_this<goroutine_env> {
 public:
   explicit goroutine_env(runtime& rt);
 
-  /// The env of `rt`, created on first use. Registers the cancel hook.
-  static std::shared_ptr<goroutine_env> of(runtime& rt);
+  /// The env of `rt`, created on first use (runtime::extension).
+  static goroutine_env& of(runtime& rt);
+
+  /// The env of `rt` if it exists, else null.
+  static goroutine_env* find(runtime& rt) noexcept;
 
   runtime& rt() noexcept {
     return *rt_;
-  }
-
-  caf::actor_system& sys() noexcept {
-    return *sys_;
   }
 
   void add(goroutine_actor* g);
 
   void remove(goroutine_actor* g);
 
-  /// Schedules `job` to fire after `delay` on the timer actor. Counts as live
-  /// work until the job reports that it is done.
-  void schedule(std::shared_ptr<timer_job> job, std::chrono::nanoseconds delay);
+  /// Number of live goroutines (Go's runtime.NumGoroutine).
+  size_t live() const noexcept {
+    return live_count_.load(std::memory_order_relaxed);
+  }
 
-  /// Ends the live work of one scheduled timer job.
+  /// Schedules `e` on the runtime's timer service at `when` and counts it as
+  /// live work until the entry calls timer_done(). Returns false (nothing
+  /// counted) if the timer service was stopped.
+  bool start_timer(std::shared_ptr<timer_entry> e,
+                   timer_clock::time_point when);
+
+  /// Ends the live work of one started timer.
   void timer_done();
 
+  // -- runtime_extension ------------------------------------------------------
+
+  /// Kills every live goroutine (runtime shutdown).
+  void cancel() override;
+
   /// True if every live goroutine is parked and no timer is pending, twice in
-  /// a row with no wake in between (see runtime::on_idle_check).
-  bool idle();
+  /// a row with no wake in between.
+  bool idle() override;
 
-  /// Kills every live goroutine and the timer actor (runtime shutdown).
-  void cancel_all();
+  bool on_calling_thread() const noexcept override;
 
-  /// True once cancel_all ran: goroutines that start later quit at once.
+  void describe_running(std::string& out) override;
+
+  /// True once cancel ran: goroutines that start later quit at once.
   bool canceled() const noexcept {
     return canceled_.load(std::memory_order_seq_cst);
   }
@@ -85,15 +82,13 @@ private:
   template <class F>
   void for_each_live(F f);
 
+  uint64_t asleep_signature();
+
   runtime* rt_;
-  caf::actor_system* sys_;
-  std::mutex mtx_;
   live_shard shards_[num_shards];
-  caf::actor timers_;
+  std::atomic<size_t> live_count_{0};
   std::atomic<size_t> timers_pending_{0};
   std::atomic<bool> canceled_{false};
-
-  uint64_t asleep_signature();
 };
 
 } // namespace rotina::detail

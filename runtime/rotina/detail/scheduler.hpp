@@ -35,6 +35,9 @@ void load_rotina_scheduler(caf::actor_system_config& cfg);
 /// True if `sys` runs on the rotina scheduler.
 bool uses_rotina_scheduler(caf::actor_system& sys);
 
+/// True on a worker thread of a rotina scheduler (of any actor system).
+bool on_rotina_worker() noexcept;
+
 /// Counters of the slow paths of the rotina scheduler (relaxed, for tests,
 /// benchmarks and diagnostics; the fast paths are not counted).
 struct scheduler_stats {
