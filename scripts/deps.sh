@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(cmake make g++ clang libclang-rt-14-dev libcaf-dev
-          libboost-test-dev libbenchmark-dev ccache)
+          libboost-test-dev libbenchmark-dev ccache libssl-dev)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -95,12 +95,12 @@ public:
   /// rotina.peers: "host:port" strings of nodes to connect to. Default empty.
   std::vector<std::string> peers;
 
-  /// rotina.heartbeat-interval: default 1s. Becomes
+  /// rotina.heartbeat-interval: default 500ms. Becomes
   /// middleman.heartbeat-interval when distribution is used (listen-port != 0
   /// or peers not empty) and that key is not set explicitly.
   caf::timespan heartbeat_interval;
 
-  /// rotina.heartbeat-timeout: default 5s, at least 2 x heartbeat-interval.
+  /// rotina.heartbeat-timeout: default 2s, at least 2 x heartbeat-interval.
   /// Becomes middleman.connection-timeout like the interval above.
   caf::timespan heartbeat_timeout;
 

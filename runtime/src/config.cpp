@@ -77,13 +77,22 @@ const std::vector<key_spec>& specs() {
     {"rotina", "listen-host", vtype::string, "\"127.0.0.1\"",
      "address on which this node accepts peers"},
     {"rotina", "listen-port", vtype::uint, "0",
-     "TCP port on which this node accepts peers; 0: do not listen", 0, 65535},
+     "TCP port on which this node accepts peers; 0: do not listen, or with "
+     "listen = true any free port",
+     0, 65535},
+    {"rotina", "listen", vtype::boolean, "false",
+     "accept peers even when listen-port is 0 (then on a free port); a "
+     "non-zero listen-port always listens"},
     {"rotina", "peers", vtype::peers, "[]",
      "nodes to connect to, as \"host:port\" strings"},
-    {"rotina", "heartbeat-interval", vtype::timespan, "1s",
+    {"rotina", "connect-timeout", vtype::timespan, "10s",
+     "how long a connect to a peer (with retries for rotina.peers) may take"},
+    {"rotina", "request-timeout", vtype::timespan, "5s",
+     "bound of every request to another node (handshake included)"},
+    {"rotina", "heartbeat-interval", vtype::timespan, "500ms",
      "time between heartbeats to peers (0: off); sets "
      "middleman.heartbeat-interval when distributed"},
-    {"rotina", "heartbeat-timeout", vtype::timespan, "5s",
+    {"rotina", "heartbeat-timeout", vtype::timespan, "2s",
      "silence after which a peer counts as down; at least 2 x "
      "heartbeat-interval; sets middleman.connection-timeout when distributed"},
     {"rotina",
@@ -587,8 +596,8 @@ std::string_view to_string(shutdown_policy x) noexcept {
 // -- config -------------------------------------------------------------------
 
 config::config()
-  : listen_host("127.0.0.1"), listen_port(0), heartbeat_interval(1s),
-    heartbeat_timeout(5s), on_shutdown(shutdown_policy::wait),
+  : listen_host("127.0.0.1"), listen_port(0), heartbeat_interval(500ms),
+    heartbeat_timeout(2s), on_shutdown(shutdown_policy::wait),
     shutdown_timeout(10s), default_capacity(0), scheduler_policy("rotina"),
     max_threads(default_max_threads()) {
   // nop
@@ -649,7 +658,8 @@ void config::load(const options& opts) {
                 "least 2 x rotina.heartbeat-interval ("
                   + to_text(hb_interval) + "), got " + to_text(hb_timeout));
   }
-  bool distributed = port != 0 || !peer_list.empty();
+  bool distributed = port != 0 || !peer_list.empty()
+                     || staged_or<bool>(xs, "rotina.listen", false);
   auto mm_interval
     = staged_or<caf::timespan>(xs, "middleman.heartbeat-interval",
                                distributed ? hb_interval : caf::timespan{0});
@@ -683,8 +693,12 @@ void config::load(const options& opts) {
   scheduler_policy = std::move(sched);
   max_threads = threads;
   for (auto& [name, x] : xs) {
-    if (std::string_view{x.spec->section} == rotina_section)
+    if (std::string_view{x.spec->section} == rotina_section) {
+      // CAF's set() knows only registered options: store rotina keys as is
+      // (the typed ones are overwritten below).
+      content["rotina"].as_dictionary()[std::string{x.spec->name}] = x.value;
       continue;
+    }
     if (name == "scheduler.policy" || name == "scheduler.max-threads")
       continue;
     set(name, x.value);

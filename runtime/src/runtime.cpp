@@ -19,6 +19,9 @@
 #include <caf/io/middleman.hpp>
 #include <caf/logger.hpp>
 
+#include "rotina/detail/node_layer.hpp"
+#include "rotina/type_registry.hpp"
+
 #ifdef ROTINA_HAVE_ROTINA_SCHEDULER
 #  include "rotina/detail/scheduler.hpp"
 #endif
@@ -113,11 +116,14 @@ runtime::runtime(int argc, char** argv) {
     auto opts = parse_args(argc, argv, remainder);
     config_.load(opts);
     config_.remainder = std::move(remainder);
+    start();
   } catch (const config_error& err) {
     std::cerr << "rotina: " << err.what() << std::endl;
     std::exit(2);
+  } catch (const node_error& err) {
+    std::cerr << "rotina: " << err.what() << std::endl;
+    std::exit(2);
   }
-  start();
 }
 
 runtime::runtime(options opts) {
@@ -130,6 +136,7 @@ runtime::~runtime() {
 }
 
 void runtime::start() {
+  bool named = !config_.node_name.empty();
   if (config_.node_name.empty())
     config_.node_name = default_node_name();
   config_.content["rotina"].as_dictionary()["node-name"]
@@ -139,7 +146,11 @@ void runtime::start() {
   if (config_.scheduler_policy == "rotina")
     detail::load_rotina_scheduler(config_);
 #endif
+  detail::apply_registered_types(config_);
   system_ = std::make_unique<caf::actor_system>(config_);
+  nodes_ = std::make_unique<detail::node_layer>(
+    *system_, detail::read_node_settings(config_, config_.node_name, named));
+  nodes_->start();
   // CAF 0.17 pins its logger in a thread_local of every thread that created
   // an actor_system or a scoped_actor, and ~actor_system waits until the
   // logger is gone. Drop this thread's pin so that shutdown() may run on any
@@ -155,6 +166,46 @@ caf::actor_system& runtime::system() noexcept {
     std::abort();
   }
   return *system_;
+}
+
+// -- nodes --------------------------------------------------------------------
+
+const node& runtime::self() const noexcept {
+  return nodes_->self();
+}
+
+std::vector<node> runtime::nodes() const {
+  return nodes_->nodes();
+}
+
+connect_result runtime::connect(const std::string& host, uint16_t port) {
+  return nodes_->connect(host, port);
+}
+
+std::vector<connect_error> runtime::wait_for_peers() {
+  return nodes_->wait_for_peers();
+}
+
+node_watch
+runtime::on_node_down(const node& peer,
+                      std::function<void(const node&, const error&)> fn) {
+  return nodes_->on_node_down(peer, std::move(fn));
+}
+
+bool runtime::cancel_node_watch(node_watch token) {
+  return nodes_->cancel_node_watch(token);
+}
+
+caf::actor runtime::agent() const {
+  return nodes_->agent();
+}
+
+caf::actor runtime::agent_of(const node& peer) const {
+  return nodes_->agent_of(peer);
+}
+
+std::optional<node> runtime::node_of(const caf::node_id& id) const {
+  return nodes_->node_of(id);
 }
 
 // -- live-work accounting -----------------------------------------------------
@@ -255,6 +306,7 @@ void runtime::shutdown() {
     }
   }
   run_cancel_hooks();
+  nodes_->stop();
   system_.reset();
   shut_down_.store(true);
 }
