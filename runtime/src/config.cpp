@@ -658,7 +658,8 @@ void config::load(const options& opts) {
                 "least 2 x rotina.heartbeat-interval ("
                   + to_text(hb_interval) + "), got " + to_text(hb_timeout));
   }
-  bool distributed = port != 0 || !peer_list.empty()
+  // A named node may also connect at run time (runtime::connect).
+  bool distributed = port != 0 || !peer_list.empty() || !node.empty()
                      || staged_or<bool>(xs, "rotina.listen", false);
   auto mm_interval
     = staged_or<caf::timespan>(xs, "middleman.heartbeat-interval",
