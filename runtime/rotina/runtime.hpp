@@ -138,6 +138,10 @@ public:
   /// unknown.
   bool cancel_node_watch(node_watch token);
 
+  /// Returns rotina.request-timeout (default 5s), the bound every request to
+  /// another node must use.
+  caf::timespan request_timeout() const noexcept;
+
   /// Returns this node's agent actor (null when the node has no name).
   caf::actor agent() const;
 

@@ -121,6 +121,7 @@ using hello_atom = caf::atom_constant<caf::atom("rt_hello")>;
 using bye_atom = caf::atom_constant<caf::atom("rt_bye")>;
 using register_atom = caf::atom_constant<caf::atom("rt_reg")>;
 using retry_atom = caf::atom_constant<caf::atom("rt_retry")>;
+using ready_atom = caf::atom_constant<caf::atom("rt_ready")>;
 
 /// Category of the errors a refusing agent sends back.
 constexpr auto node_category = caf::atom("rtnode");
@@ -134,6 +135,10 @@ caf::error make_node_error(connect_errc code, const std::string& msg) {
 }
 
 std::string ms_text(caf::timespan x) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  if (x.count() % 1'000'000 != 0 && x > caf::timespan{1ms})
+    return std::to_string(duration_cast<milliseconds>(x).count()) + "ms";
   return caf::deep_to_string(x);
 }
 
@@ -394,11 +399,47 @@ namespace {
 
 struct agent_state {
   std::shared_ptr<node_state> st;
+  /// False until start() has published the agent and knows its port.
+  bool ready = false;
+  /// Hellos that arrived before ready (answered when ready arrives).
+  std::vector<
+    std::tuple<caf::response_promise, caf::message, caf::strong_actor_ptr>>
+    early;
   static inline const char* name = "rotina.node_agent";
 };
 
-caf::behavior agent_impl(caf::stateful_actor<agent_state>* self,
-                         std::shared_ptr<node_state> st) {
+using agent_actor = caf::stateful_actor<agent_state>;
+
+/// Handles a peer's hello (handshake step 2): the answer, or the refusal.
+std::variant<caf::message, caf::error>
+handle_hello(agent_actor* self, const caf::message& msg,
+             const caf::strong_actor_ptr& sender) {
+  auto& st = *self->state.st;
+  std::string from
+    = "a peer on CAF node "
+      + (sender ? caf::to_string(sender->node()) : std::string{"?"});
+  auto parsed = parse_hello(msg, st.self, from);
+  auto refuse = [&](const connect_error& err) {
+    st.log("refused " + from + ": " + err.to_string());
+    return make_node_error(err.code, err.message);
+  };
+  if (auto err = std::get_if<connect_error>(&parsed))
+    return refuse(*err);
+  auto& peer = std::get<hello>(parsed);
+  from = "peer " + peer.where() + " from CAF node "
+         + caf::to_string(peer.agent.node());
+  if (auto err = check_compatible(st.self, peer))
+    return refuse(*err);
+  bool existing = false;
+  if (auto err = st.enter(peer, existing))
+    return refuse(*err);
+  if (!existing)
+    self->monitor(peer.agent);
+  // A caf::message result would be flattened into the response: wrap it.
+  return caf::make_message(hello_atom::value, st.self_message());
+}
+
+caf::behavior agent_impl(agent_actor* self, std::shared_ptr<node_state> st) {
   self->state.st = st;
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = *self->state.st;
@@ -409,36 +450,38 @@ caf::behavior agent_impl(caf::stateful_actor<agent_state>* self,
   });
   return {
     // A peer's connector introduces its node (handshake step 2).
-    [self](hello_atom,
-           const caf::message& msg) -> caf::result<hello_atom, caf::message> {
-      auto& st = *self->state.st;
-      auto sender = self->current_sender();
-      std::string from
-        = "a peer on CAF node "
-          + (sender ? caf::to_string(sender->node()) : std::string{"?"});
-      auto parsed = parse_hello(msg, st.self, from);
-      auto refuse = [&](const connect_error& err) {
-        st.log("refused " + from + ": " + err.to_string());
-        return make_node_error(err.code, err.message);
-      };
-      if (auto err = std::get_if<connect_error>(&parsed))
-        return refuse(*err);
-      auto& peer = std::get<hello>(parsed);
-      from = "peer " + peer.where() + " from CAF node "
-             + caf::to_string(peer.agent.node());
-      if (auto err = check_compatible(st.self, peer))
-        return refuse(*err);
-      bool existing = false;
-      if (auto err = st.enter(peer, existing))
-        return refuse(*err);
-      if (!existing)
-        self->monitor(peer.agent);
-      // A caf::message result would be flattened into the response: wrap it.
-      return {hello_atom::value, st.self_message()};
+    [self](hello_atom, const caf::message& msg) {
+      auto rp = self->make_response_promise();
+      if (!self->state.ready) {
+        self->state.early.emplace_back(rp, msg, self->current_sender());
+        return;
+      }
+      auto res = handle_hello(self, msg, self->current_sender());
+      if (auto reply = std::get_if<caf::message>(&res))
+        rp.deliver(*reply);
+      else
+        rp.deliver(std::get<caf::error>(res));
+    },
+    // start() published us and set our port: answer the early hellos.
+    [self](ready_atom) {
+      self->state.ready = true;
+      auto early = std::move(self->state.early);
+      self->state.early.clear();
+      for (auto& [rp, msg, sender] : early) {
+        auto res = handle_hello(self, msg, sender);
+        if (auto reply = std::get_if<caf::message>(&res))
+          rp.deliver(*reply);
+        else
+          rp.deliver(std::get<caf::error>(res));
+      }
     },
     // Our connector enters a peer that accepted us (handshake step 3).
     [self](register_atom, const caf::message& msg) -> caf::result<bool> {
       auto& st = *self->state.st;
+      if (auto sender = self->current_sender();
+          sender == nullptr || sender->node() != self->node())
+        return make_node_error(connect_errc::handshake_failed,
+                               "register_atom is local only");
       auto parsed = parse_hello(msg, st.self, "peer");
       if (auto err = std::get_if<connect_error>(&parsed))
         return make_node_error(err->code, err->message);
@@ -453,15 +496,20 @@ caf::behavior agent_impl(caf::stateful_actor<agent_state>* self,
     // A peer that we accepted refused us after all.
     [self](bye_atom, const std::string& reason, uint64_t incarnation) {
       auto& st = *self->state.st;
-      std::string who = "?";
+      auto sender = self->current_sender();
+      std::string who;
       {
         std::lock_guard<std::mutex> guard{st.mtx};
         for (auto& [name, entry] : st.peers)
-          if (entry.id.incarnation == incarnation) {
+          // Only the peer itself may take its entry back.
+          if (entry.id.incarnation == incarnation && sender != nullptr
+              && sender->node() == entry.agent.node()) {
             who = entry.id.to_string();
             self->demonitor(entry.agent);
           }
       }
+      if (who.empty())
+        return;
       st.log("peer " + who + " refused this node: " + reason);
       st.remove(nullptr, incarnation, "it refused this node: " + reason);
     },
@@ -592,11 +640,12 @@ void shake_hands(connector_actor* self, caf::actor peer) {
                       connect_error{static_cast<connect_errc>(err.code()),
                                     err.context().get_as<std::string>(0)});
         if (err == caf::sec::request_timeout)
-          return fail(self, connect_error{connect_errc::handshake_failed,
+          return fail(self, connect_error{connect_errc::timed_out,
                                           "the rotina agent at " + s.target()
                                             + " did not answer the handshake "
                                               "within "
-                                            + ms_text(timeout)});
+                                            + ms_text(timeout)
+                                            + " (frozen or overloaded)"});
         if (err == caf::sec::unexpected_message)
           return fail(self, connect_error{connect_errc::handshake_failed,
                                           "the actor published at " + s.target()
@@ -746,6 +795,7 @@ void node_layer::start() {
   {
     std::lock_guard<std::mutex> guard{st.mtx};
     st.agent = agent;
+    st.self.agent = agent;
   }
   if (cfg.listen) {
     // Publish the agent from an actor with a bounded wait (never the blocking
@@ -774,13 +824,11 @@ void node_layer::start() {
                                        + host + ":" + std::to_string(port)
                                        + ": " + caf::to_string(res.error())}};
     }
+    std::lock_guard<std::mutex> guard{st.mtx};
     st.self.port = *res;
   }
-  {
-    std::lock_guard<std::mutex> guard{st.mtx};
-    st.self.agent = agent;
-  }
   st.self_node = st.self.to_node();
+  caf::anon_send(agent, ready_atom::value);
   for (auto& peer : cfg.peers) {
     auto hp = split_host_port(peer);
     if (!hp) {
@@ -912,6 +960,10 @@ bool node_layer::cancel_node_watch(node_watch token) {
     }
   }
   return false;
+}
+
+caf::timespan node_layer::request_timeout() const noexcept {
+  return state_->settings.request_timeout;
 }
 
 caf::actor node_layer::agent() const {

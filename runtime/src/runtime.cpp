@@ -196,6 +196,10 @@ bool runtime::cancel_node_watch(node_watch token) {
   return nodes_->cancel_node_watch(token);
 }
 
+caf::timespan runtime::request_timeout() const noexcept {
+  return nodes_->request_timeout();
+}
+
 caf::actor runtime::agent() const {
   return nodes_->agent();
 }

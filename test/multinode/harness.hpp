@@ -185,6 +185,24 @@ public:
       ::kill(pid_, sig);
   }
 
+  /// Sends SIGSTOP and waits (bounded) until the kernel reports the process
+  /// stopped ('T' in /proc/<pid>/stat).
+  bool stop_and_wait(std::chrono::milliseconds timeout = 5s) {
+    signal(SIGSTOP);
+    auto deadline = clock_type::now() + timeout;
+    while (clock_type::now() < deadline) {
+      std::ifstream in{"/proc/" + std::to_string(pid_) + "/stat"};
+      std::string stat;
+      std::getline(in, stat);
+      auto paren = stat.rfind(')');
+      if (paren != std::string::npos && paren + 2 < stat.size()
+          && stat[paren + 2] == 'T')
+        return true;
+      std::this_thread::sleep_for(1ms);
+    }
+    return false;
+  }
+
   /// Sends quit and waits (bounded) for a normal exit; returns the exit status
   /// or -1 if it did not exit in time (it is killed then).
   int quit(std::chrono::milliseconds timeout = 20s) {

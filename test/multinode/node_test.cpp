@@ -151,6 +151,24 @@ BOOST_AUTO_TEST_CASE(listening_without_a_name_is_refused) {
                     rotina::node_error);
 }
 
+BOOST_AUTO_TEST_CASE(listening_on_a_taken_port_is_refused) {
+  rotina::runtime first{rotina::options{
+    {}, {"--node-name=first", "--listen=true", "--scheduler.max-threads=2"}}};
+  auto port = first.self().port;
+  BOOST_TEST(port != 0);
+  try {
+    rotina::runtime second{rotina::options{
+      {},
+      {"--node-name=second", "--listen-port=" + std::to_string(port),
+       "--scheduler.max-threads=2"}}};
+    BOOST_FAIL("a second runtime listened on a taken port");
+  } catch (const rotina::node_error& err) {
+    BOOST_TEST(contains(err.what(),
+                        "cannot listen on 127.0.0.1:" + std::to_string(port)),
+               err.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(connect_without_a_name_is_refused) {
   rotina::runtime rt{rotina::options{{}, {"--scheduler.max-threads=2"}}};
   auto res = rt.connect("127.0.0.1", 1);
@@ -273,7 +291,7 @@ BOOST_AUTO_TEST_CASE(connect_where_nothing_listens_is_refused_at_once) {
 BOOST_AUTO_TEST_CASE(connect_to_a_frozen_node_times_out_within_its_bound) {
   node_process a{node_args("a")};
   node_process b{node_args("b", {"--connect-timeout=1s"})};
-  a.signal(SIGSTOP);
+  BOOST_REQUIRE(a.stop_and_wait());
   auto t0 = std::chrono::steady_clock::now();
   auto res = b.ask(a.connect_cmd(), "connect", 10s);
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -82,6 +82,8 @@ public:
 
   bool cancel_node_watch(node_watch token);
 
+  caf::timespan request_timeout() const noexcept;
+
   caf::actor agent() const;
 
   caf::actor agent_of(const node& peer) const;
