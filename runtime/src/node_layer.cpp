@@ -530,6 +530,7 @@ struct connector_state {
   std::shared_ptr<std::promise<connect_result>> result;
   bool done = false;
   std::string last_error;
+  connect_errc last_code = connect_errc::timed_out;
   size_t attempts = 0;
 
   static inline const char* name = "rotina.node_connector";
@@ -569,9 +570,12 @@ void attempt(connector_actor* self);
 
 void retry_or_fail(connector_actor* self, connect_errc code, std::string why) {
   auto& s = self->state;
+  s.last_code = code;
   s.last_error = std::move(why);
-  if (remaining(self) > retry_delay) {
-    self->delayed_send(self, retry_delay, retry_atom::value);
+  if (auto left = remaining(self); left > caf::timespan{0}) {
+    // The last attempt gets whatever is left of the budget.
+    self->delayed_send(self, std::min(caf::timespan{retry_delay}, left),
+                       retry_atom::value);
     return;
   }
   if (code == connect_errc::timed_out || code == connect_errc::refused)
@@ -660,7 +664,7 @@ void attempt(connector_actor* self) {
   auto& s = self->state;
   auto left = remaining(self);
   if (left <= caf::timespan{0})
-    return retry_or_fail(self, connect_errc::timed_out,
+    return retry_or_fail(self, s.last_code,
                          s.last_error.empty() ? "no attempt finished"
                                               : s.last_error);
   ++s.attempts;

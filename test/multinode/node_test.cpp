@@ -223,6 +223,24 @@ BOOST_AUTO_TEST_CASE(three_nodes_started_in_any_order_connect_via_peers) {
   BOOST_TEST(a.stderr_text() == "");
 }
 
+BOOST_AUTO_TEST_CASE(a_peer_that_never_starts_fails_after_connect_timeout) {
+  auto port = rotina::test::free_port();
+  auto t0 = std::chrono::steady_clock::now();
+  node_process c{
+    node_args("c", {"--connect-timeout=1s",
+                    "--peers=[\"127.0.0.1:" + std::to_string(port) + "\"]"})};
+  auto res = c.ask("wait-peers", "peers", 10s);
+  auto took = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST(contains(res, "peers err connection refused"), res);
+  BOOST_TEST(contains(res, "within rotina.connect-timeout (1s"), res);
+  BOOST_TEST(took < 5s);
+  BOOST_TEST(eventually([&] {
+    return contains(c.stderr_text(), "could not connect to peer 127.0.0.1:"
+                                       + std::to_string(port));
+  }));
+  BOOST_TEST(c.quit() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(duplicate_name_is_refused_naming_both_on_both_sides) {
   node_process a{node_args("a")};
   node_process b{node_args("b")};
@@ -259,6 +277,10 @@ BOOST_AUTO_TEST_CASE(settings_mismatch_is_refused_naming_both_values) {
   BOOST_TEST(
     eventually([&] { return contains(a.stderr_text(), "settings mismatch"); }));
   BOOST_TEST(contains(a.stderr_text(), "200ms"));
+  // The refusing node names the peer and its address.
+  BOOST_TEST(contains(a.stderr_text(),
+                      "refused peer 'b' (127.0.0.1:" + std::to_string(b.port)),
+             a.stderr_text());
   BOOST_TEST(a.ask("nodes", "nodes") == "nodes ");
 }
 
