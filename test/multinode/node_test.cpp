@@ -189,7 +189,9 @@ BOOST_AUTO_TEST_CASE(two_nodes_connect_and_list_each_other) {
   auto res = b.ask(a.connect_cmd(), "connect");
   BOOST_TEST(res == "connect ok a@127.0.0.1:" + std::to_string(a.port));
   BOOST_TEST(b.ask("nodes", "nodes") == "nodes a");
+  BOOST_TEST(b.ask("agent a", "agent") == "agent ok node_of-ok");
   BOOST_TEST(eventually([&] { return a.ask("nodes", "nodes") == "nodes b"; }));
+  BOOST_TEST(a.ask("agent b", "agent") == "agent ok node_of-ok");
   // Connecting again returns the same peer.
   BOOST_TEST(b.ask(a.connect_cmd(), "connect") == res);
   BOOST_TEST(a.quit() == 0);

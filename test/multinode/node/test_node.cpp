@@ -10,12 +10,14 @@
 //   nodes              -> "nodes <name>,<name>,..." (sorted)
 //   watch NAME         -> "watch ok" | "watch none"; later, once:
 //                         "down NAME t=<CLOCK_MONOTONIC ns> | <message>"
+//   agent NAME         -> "agent ok node_of-ok" (agent_of / node_of work)
 //   quit (or EOF)      -> shuts the runtime down and exits with status 0
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -157,6 +159,19 @@ int main(int argc, char** argv) {
           });
         }
       say(found ? "watch ok" : "watch none");
+    } else if (cmd == "agent") {
+      // The peer's agent handle, and node_of() mapping its CAF node back.
+      std::string name;
+      in >> name;
+      std::string text = "agent none";
+      for (auto& n : rt.nodes())
+        if (n.name == name) {
+          auto h = rt.agent_of(n);
+          auto back = h ? rt.node_of(h.node()) : std::nullopt;
+          text = std::string{"agent "} + (h ? "ok" : "null") + " "
+                 + (back && *back == n ? "node_of-ok" : "node_of-bad");
+        }
+      say(text);
     } else if (cmd == "quit") {
       break;
     } else if (!cmd.empty()) {
