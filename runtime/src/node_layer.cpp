@@ -900,9 +900,17 @@ connect_result node_layer::connect(const std::string& host, uint16_t port) {
     if (st.stopped)
       return connect_error{connect_errc::not_configured,
                            "the runtime shut down"};
+    // Forget finished connectors (their addresses no longer resolve).
+    auto& cs = st.connectors;
+    cs.erase(std::remove_if(cs.begin(), cs.end(),
+                            [](const caf::actor_addr& x) {
+                              return caf::actor_cast<caf::strong_actor_ptr>(x)
+                                     == nullptr;
+                            }),
+             cs.end());
     auto worker
       = sys_.spawn(connector_impl, state_, st.mm, host, port, false, res);
-    st.connectors.push_back(worker.address());
+    cs.push_back(worker.address());
   }
   // The connector always finishes within connect-timeout plus one request
   // timeout; the extra second only guards against a stuck scheduler.
