@@ -16,6 +16,8 @@
 //    (bye_atom, reason, incarnation) so that the peer drops us too), then asks
 //    the local agent to enter the peer (register_atom); the agent monitors the
 //    peer's agent.
+// The agent answers hellos only after start() has published it and knows its
+// port (ready_atom); hellos that arrive earlier wait in agent_state::early.
 // A node is "connected" from step 2 (acceptor) or 3 (connector) until the
 // down message of its agent (CAF 0.17 has no node-down message; every
 // connection loss kills the peer's proxies with remote_link_unreachable).
