@@ -96,19 +96,32 @@ public:
   /// rotina.listen-host: address to accept peers on. Default "127.0.0.1".
   std::string listen_host;
 
-  /// rotina.listen-port: TCP port to accept peers on. Default 0 (do not
-  /// listen).
+  /// rotina.listen-port: TCP port to accept peers on. Default 0: do not
+  /// listen, or with `listen = true` any free port.
   uint16_t listen_port;
+
+  /// rotina.listen: accept peers even when listen-port is 0 (then on a free
+  /// port, reported by runtime::self()). Default false.
+  bool listen;
 
   /// rotina.peers: "host:port" strings of nodes to connect to. Default empty.
   std::vector<std::string> peers;
 
-  /// rotina.heartbeat-interval: default 1s. Becomes
-  /// middleman.heartbeat-interval when distribution is used (listen-port != 0
-  /// or peers not empty) and that key is not set explicitly.
+  /// rotina.connect-timeout: bound of one connect to a peer, retries for
+  /// rotina.peers included. Default 10s.
+  caf::timespan connect_timeout;
+
+  /// rotina.request-timeout: bound of every request to another node,
+  /// handshake included. Default 5s.
+  caf::timespan request_timeout;
+
+  /// rotina.heartbeat-interval: default 500ms. Becomes
+  /// middleman.heartbeat-interval when distribution is used (a node-name, a
+  /// listen port, listen = true, or peers) and that key is not set
+  /// explicitly.
   caf::timespan heartbeat_interval;
 
-  /// rotina.heartbeat-timeout: default 5s, at least 2 x heartbeat-interval.
+  /// rotina.heartbeat-timeout: default 2s, at least 2 x heartbeat-interval.
   /// Becomes middleman.connection-timeout like the interval above.
   caf::timespan heartbeat_timeout;
 

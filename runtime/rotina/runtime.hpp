@@ -8,11 +8,15 @@
 #include <mutex>
 #include <vector>
 
+#include <optional>
 #include <string>
 
+#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include "rotina/config.hpp"
+#include "rotina/error.hpp"
+#include "rotina/node.hpp"
 
 namespace rotina {
 
@@ -20,6 +24,7 @@ class runtime;
 
 namespace detail {
 
+class node_layer;
 class timer_service;
 
 /// What a runtime_ref points to: cleared when the runtime is destroyed.
@@ -202,6 +207,66 @@ public:
   /// shutdown() and must be thread-safe.
   void on_idle_check(std::function<bool()> is_idle);
 
+  // -- nodes (docs/distribution.md) -------------------------------------------
+
+  /// Returns this node: its name, listen address (port 0 when it does not
+  /// listen; the actual port when rotina.listen-port is 0 and rotina.listen
+  /// is true) and incarnation.
+  const node& self() const noexcept;
+
+  /// Returns the connected peers (those whose handshake finished and that
+  /// are not down), sorted by name. Never blocks on the network.
+  std::vector<node> nodes() const;
+
+  /// Connects to the node listening at host:port and runs rotina's
+  /// handshake. Blocks the calling thread for at most rotina.connect-timeout
+  /// plus rotina.request-timeout; must not be called from inside an actor.
+  /// Returns the peer, or why not: connect_errc::refused (nothing listens;
+  /// reported at once, no retry), timed_out (the peer did not finish CAF's
+  /// connection within connect-timeout, e.g. it is frozen), handshake_failed,
+  /// name_taken, version_mismatch, settings_mismatch, fingerprint_mismatch
+  /// (each naming both sides' values; the peer logs the refusal on stderr),
+  /// not_configured (no rotina.node-name, or the runtime shut down).
+  /// Connecting to an already connected peer returns it again.
+  connect_result connect(const std::string& host, uint16_t port);
+
+  /// Waits until every peer of rotina.peers is connected or has failed (the
+  /// start-up connections retry every 100 ms until rotina.connect-timeout)
+  /// and returns the failures; empty means all peers are connected.
+  std::vector<connect_error> wait_for_peers();
+
+  /// Calls `fn(peer, err)` exactly once when `peer` is lost (its process
+  /// died, froze past the heartbeat timeout, or refused this node), with
+  /// `err.code() == errc::node_down` and a message naming the node and why.
+  /// If `peer` is not connected at registration (already down, never seen,
+  /// or another incarnation), calls `fn` at once on the calling thread.
+  /// Otherwise `fn` runs inside the node agent actor: it must be short and
+  /// must not block (no connect(), no waiting). When the runtime shuts down
+  /// first, `fn` is dropped without being called. Returns a token for
+  /// cancel_node_watch.
+  node_watch on_node_down(const node& peer,
+                          std::function<void(const node&, const error&)> fn);
+
+  /// Removes a registration of on_node_down. Returns true if it was removed
+  /// before being called, false if it was called (or is being called) or is
+  /// unknown.
+  bool cancel_node_watch(node_watch token);
+
+  /// Returns rotina.request-timeout (default 5s), the bound every request to
+  /// another node must use.
+  caf::timespan request_timeout() const noexcept;
+
+  /// Returns this node's agent actor (null when the node has no name).
+  caf::actor agent() const;
+
+  /// Returns the agent actor of the connected `peer`, or a null handle if it
+  /// is not connected. Monitoring it is monitoring the node.
+  caf::actor agent_of(const node& peer) const;
+
+  /// Returns the connected peer whose CAF node id is `id`, if any (e.g. to
+  /// find which node a remote actor handle lives on).
+  std::optional<node> node_of(const caf::node_id& id) const;
+
   // -- shutdown ---------------------------------------------------------------
 
   /// Registers `hook` to run when shutdown() cancels work. Hooks run in
@@ -261,6 +326,10 @@ private:
   std::atomic<bool> canceling_{false};
 
   std::unique_ptr<caf::actor_system> system_;
+
+  /// The node layer (agent, peer table); declared after system_ so that it
+  /// is stopped before the actor system is destroyed.
+  std::unique_ptr<detail::node_layer> nodes_;
 
   std::atomic<size_t> live_work_{0};
 

@@ -197,7 +197,10 @@ void config::load(const options& opts) {
   auto peer_count = peers.size();
   if (auto i = xs.find("rotina.peers"); i != xs.end())
     peer_count = caf::get<caf::config_value::list>(i->second.value).size();
-  bool distributed = port != 0 || peer_count > 0;
+  // A named node may also connect at run time (runtime::connect).
+  auto name = staged_or(xs, "rotina.node-name", node_name);
+  bool distributed = port != 0 || peer_count > 0 || !name.empty()
+                     || staged_or(xs, "rotina.listen", listen);
   auto mm_interval = staged_or(xs, "middleman.heartbeat-interval",
                                distributed ? hb_interval : caf::timespan{0});
   auto mm_timeout = staged_or(xs, "middleman.connection-timeout",

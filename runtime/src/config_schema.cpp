@@ -212,9 +212,11 @@ std::string_view to_string(shutdown_policy x) noexcept {
 // -- config: the [rotina] keys ------------------------------------------------
 
 config::config()
-  : listen_host("127.0.0.1"), listen_port(0),
-    heartbeat_interval(std::chrono::seconds{1}),
-    heartbeat_timeout(std::chrono::seconds{5}),
+  : listen_host("127.0.0.1"), listen_port(0), listen(false),
+    connect_timeout(std::chrono::seconds{10}),
+    request_timeout(std::chrono::seconds{5}),
+    heartbeat_interval(std::chrono::milliseconds{500}),
+    heartbeat_timeout(std::chrono::seconds{2}),
     on_shutdown(shutdown_policy::wait),
     shutdown_timeout(std::chrono::seconds{10}), default_capacity(0),
     scheduler_policy("rotina"),
@@ -236,8 +238,16 @@ config::config()
       "name of this node among peers; empty: \"<hostname>-<pid>\"");
   add(listen_host, "listen-host", "address on which this node accepts peers");
   add(listen_port, "listen-port",
-      "TCP port on which this node accepts peers; 0: do not listen");
+      "TCP port on which this node accepts peers; 0: do not listen, or with "
+      "listen = true any free port");
+  add(listen, "listen",
+      "accept peers even when listen-port is 0 (then on a free port); a "
+      "non-zero listen-port always listens");
   add(peers, "peers", "nodes to connect to, as \"host:port\" strings");
+  add(connect_timeout, "connect-timeout",
+      "how long a connect to a peer (with retries for rotina.peers) may take");
+  add(request_timeout, "request-timeout",
+      "bound of every request to another node (handshake included)");
   add(heartbeat_interval, "heartbeat-interval",
       "time between heartbeats to peers (0: off); sets "
       "middleman.heartbeat-interval when distributed");

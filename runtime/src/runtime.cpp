@@ -22,9 +22,11 @@
 #include <caf/io/middleman.hpp>
 #include <caf/logger.hpp>
 
+#include "rotina/detail/node_layer.hpp"
 #include "rotina/detail/scheduler.hpp"
 #include "rotina/detail/timer_service.hpp"
 #include "rotina/error.hpp"
+#include "rotina/type_registry.hpp"
 
 namespace rotina {
 
@@ -165,11 +167,14 @@ runtime::runtime(int argc, char** argv)
       config_.dump(std::cout);
       std::exit(0);
     }
+    start();
   } catch (const config_error& err) {
     std::cerr << "rotina: " << err.what() << std::endl;
     std::exit(2);
+  } catch (const node_error& err) {
+    std::cerr << "rotina: " << err.what() << std::endl;
+    std::exit(2);
   }
-  start();
 }
 
 runtime::runtime(options opts)
@@ -185,13 +190,18 @@ runtime::~runtime() {
 }
 
 void runtime::start() {
+  bool named = !config_.node_name.empty();
   if (config_.node_name.empty())
     config_.node_name = default_node_name();
   config_.load<caf::io::middleman>();
   if (config_.scheduler_policy == "rotina")
     detail::load_rotina_scheduler(config_);
+  detail::apply_registered_types(config_);
   system_ = std::make_unique<caf::actor_system>(config_);
   core_->rt.store(this, std::memory_order_release);
+  nodes_ = std::make_unique<detail::node_layer>(
+    *system_, detail::read_node_settings(config_, config_.node_name, named));
+  nodes_->start();
   // CAF 0.17 pins its logger in a thread_local of every thread that created
   // an actor_system or a scoped_actor, and ~actor_system waits until the
   // logger is gone. Drop this thread's pin so that shutdown() may run on any
@@ -207,6 +217,50 @@ caf::actor_system& runtime::system() noexcept {
     std::abort();
   }
   return *system_;
+}
+
+// -- nodes --------------------------------------------------------------------
+
+const node& runtime::self() const noexcept {
+  return nodes_->self();
+}
+
+std::vector<node> runtime::nodes() const {
+  return nodes_->nodes();
+}
+
+connect_result runtime::connect(const std::string& host, uint16_t port) {
+  return nodes_->connect(host, port);
+}
+
+std::vector<connect_error> runtime::wait_for_peers() {
+  return nodes_->wait_for_peers();
+}
+
+node_watch
+runtime::on_node_down(const node& peer,
+                      std::function<void(const node&, const error&)> fn) {
+  return nodes_->on_node_down(peer, std::move(fn));
+}
+
+bool runtime::cancel_node_watch(node_watch token) {
+  return nodes_->cancel_node_watch(token);
+}
+
+caf::timespan runtime::request_timeout() const noexcept {
+  return nodes_->request_timeout();
+}
+
+caf::actor runtime::agent() const {
+  return nodes_->agent();
+}
+
+caf::actor runtime::agent_of(const node& peer) const {
+  return nodes_->agent_of(peer);
+}
+
+std::optional<node> runtime::node_of(const caf::node_id& id) const {
+  return nodes_->node_of(id);
 }
 
 // -- live-work accounting -----------------------------------------------------
@@ -419,6 +473,9 @@ void runtime::shutdown() {
   }
   for (auto i = exts.rbegin(); i != exts.rend(); ++i)
     (*i)->cancel();
+  // The node layer's agent and connectors end before the wait for actors.
+  if (nodes_)
+    nodes_->stop();
   // Pending timers hold references to actors: drop them while the system
   // still exists. Later schedule() calls are refused.
   timers_->stop();

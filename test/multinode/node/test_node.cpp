@@ -1,0 +1,184 @@
+// rotina_test_node: a node process driven by the multinode tests.
+//
+//   rotina_test_node [--types=point,blob] [--section.key=value ...]
+//
+// Registers the test types named by --types, starts a runtime from the other
+// arguments, prints "ready name=<name> port=<port>" and then answers one
+// command per line on stdin, one reply line each on stdout:
+//   connect HOST PORT  -> "connect ok <node>" | "connect err <code> | <msg>"
+//   wait-peers         -> "peers ok" | "peers err <msg> ; <msg> ..."
+//   nodes              -> "nodes <name>,<name>,..." (sorted)
+//   watch NAME         -> "watch ok" | "watch none"; later, once:
+//                         "down NAME t=<CLOCK_MONOTONIC ns> | <message>"
+//   agent NAME         -> "agent ok node_of-ok" (agent_of / node_of work)
+//   quit (or EOF)      -> shuts the runtime down and exits with status 0
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include <caf/meta/type_name.hpp>
+
+#include <rotina/node.hpp>
+#include <rotina/runtime.hpp>
+#include <rotina/type_registry.hpp>
+
+namespace {
+
+struct point {
+  int32_t x = 0;
+  int32_t y = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, point& p) {
+  return f(caf::meta::type_name("test.point"), p.x, p.y);
+}
+
+struct blob {
+  std::string bytes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, blob& b) {
+  return f(caf::meta::type_name("test.blob"), b.bytes);
+}
+
+std::mutex out_mtx;
+
+void say(const std::string& line) {
+  std::lock_guard<std::mutex> guard{out_mtx};
+  std::cout << line << std::endl;
+}
+
+// Reads one line from fd 0, retrying reads interrupted by a signal (CAF's
+// network layer makes std::getline(std::cin) fail with EINTR).
+bool read_line(std::string& line) {
+  static std::string buf;
+  for (;;) {
+    if (auto nl = buf.find('\n'); nl != std::string::npos) {
+      line = buf.substr(0, nl);
+      buf.erase(0, nl + 1);
+      return true;
+    }
+    char chunk[512];
+    auto n = ::read(0, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (buf.empty())
+        return false;
+      line.swap(buf);
+      buf.clear();
+      return true;
+    }
+    buf.append(chunk, static_cast<size_t>(n));
+  }
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.substr(0, 8) == "--types=") {
+      std::stringstream names{std::string{arg.substr(8)}};
+      std::string name;
+      while (std::getline(names, name, ',')) {
+        if (name == "point")
+          rotina::register_type<point>("test.point");
+        else if (name == "blob")
+          rotina::register_type<blob>("test.blob");
+      }
+      continue;
+    }
+    args.push_back(argv[i]);
+  }
+  args.push_back(nullptr);
+  rotina::runtime rt{static_cast<int>(args.size()) - 1, args.data()};
+  say("ready name=" + rt.self().name
+      + " port=" + std::to_string(rt.self().port));
+  std::string line;
+  while (read_line(line)) {
+    std::istringstream in{line};
+    std::string cmd;
+    in >> cmd;
+    if (cmd == "connect") {
+      std::string host;
+      uint16_t port = 0;
+      in >> host >> port;
+      auto res = rt.connect(host, port);
+      if (res)
+        say("connect ok " + res->to_string());
+      else
+        say(std::string{"connect err "} + rotina::to_string(res.error().code)
+            + " | " + res.error().message);
+    } else if (cmd == "wait-peers") {
+      auto errs = rt.wait_for_peers();
+      if (errs.empty()) {
+        say("peers ok");
+      } else {
+        std::string text = "peers err";
+        for (auto& e : errs)
+          text += " " + e.to_string() + " ;";
+        say(text);
+      }
+    } else if (cmd == "nodes") {
+      std::string text = "nodes ";
+      bool first = true;
+      for (auto& n : rt.nodes()) {
+        text += (first ? "" : ",") + n.name;
+        first = false;
+      }
+      say(text);
+    } else if (cmd == "watch") {
+      std::string name;
+      in >> name;
+      bool found = false;
+      for (auto& n : rt.nodes())
+        if (n.name == name) {
+          found = true;
+          rt.on_node_down(n, [](const rotina::node& x, const rotina::error& e) {
+            auto t = now_ns();
+            say("down " + x.name + " t=" + std::to_string(t) + " | "
+                + e.to_string());
+          });
+        }
+      say(found ? "watch ok" : "watch none");
+    } else if (cmd == "agent") {
+      // The peer's agent handle, and node_of() mapping its CAF node back.
+      std::string name;
+      in >> name;
+      std::string text = "agent none";
+      for (auto& n : rt.nodes())
+        if (n.name == name) {
+          auto h = rt.agent_of(n);
+          auto back = h ? rt.node_of(h.node()) : std::nullopt;
+          text = std::string{"agent "} + (h ? "ok" : "null") + " "
+                 + (back && *back == n ? "node_of-ok" : "node_of-bad");
+        }
+      say(text);
+    } else if (cmd == "quit") {
+      break;
+    } else if (!cmd.empty()) {
+      say("error unknown command '" + cmd + "'");
+    }
+  }
+  rt.shutdown();
+  say("bye");
+  return 0;
+}
