@@ -48,7 +48,7 @@ public:
       deadline = parent->deadline;
     if (cancelable) {
       canceler = this;
-      done = chan<unit>{std::make_shared<chan_state<unit>>(0, rt)};
+      done = make_chan_in<unit>(rt, 0);
     } else if (parent) {
       canceler = parent->canceler;
     }

@@ -11,6 +11,8 @@
 
 #include <caf/all.hpp>
 
+#include "rotina/chan_actor.hpp"
+
 #include "rotina/goroutine.hpp"
 #include "test_util.hpp"
 
