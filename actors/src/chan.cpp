@@ -8,12 +8,12 @@
 //   withdraws them (chan.go: "except for the case of an unbuffered channel
 //   with a single goroutine blocked on it for both sending and receiving
 //   using a select statement").
-// - count_ <= cap_; buffered values sit in slots head_ .. head_+count_ (mod
-//   cap_), each a live T; every other slot is raw memory.
+// - count_ <= cap(); buffered values sit in slots head_ .. head_+count_ (mod
+//   cap()), each a live T; every other slot is raw memory.
 // - If recvq_ is non-empty then count_ == 0 (receivers wait only on an empty
 //   buffer); stale select waiters may break this until popped.
-// - If sendq_ is non-empty then count_ == cap_ (senders wait only on a full
-//   buffer; for cap_ == 0 both hold trivially).
+// - If sendq_ is non-empty then count_ == cap() (senders wait only on a full
+//   buffer; for cap() == 0 both hold trivially).
 // - After closed_ is set, no waiter is ever added to sendq_ or recvq_, and
 //   both queues are empty.
 // - Who completes a waiter: only the party that unlinked it from a queue under
@@ -54,96 +54,20 @@ void chan_base::destroy() noexcept {
 
 chan_core::chan_core(size_t cap, const elem_type& type, runtime* rt,
                      unsigned char* buf) noexcept
-  : chan_base(cap, type, rt, this), cap_(cap), size_(type.size),
-    trivial_(type.trivial), move_(type.move), destroy_(type.destroy),
-    buf_(buf) {
+  : chan_base(cap, type, rt, this), size_(static_cast<uint32_t>(type.size)),
+    trivial_(type.trivial), buf_(buf) {
   // nop
 }
 
 chan_core::~chan_core() {
   for (size_t i = 0, pos = head_; i < count_; ++i) {
     destroy_value(slot(pos));
-    if (++pos == cap_)
+    if (++pos == cap())
       pos = 0;
   }
   if (buf_ != nullptr)
     ::operator delete (buf_, std::align_val_t{type().align});
   destroy_identity(identity_slot());
-}
-
-void chan_core::move_value(void* dst, void* src) const noexcept {
-  if (!trivial_) {
-    move_(dst, src);
-    return;
-  }
-  // Constant sizes let the compiler inline the copy for the common cases.
-  switch (size_) {
-  case 1:
-    std::memcpy(dst, src, 1);
-    break;
-  case 4:
-    std::memcpy(dst, src, 4);
-    break;
-  case 8:
-    std::memcpy(dst, src, 8);
-    break;
-  case 16:
-    std::memcpy(dst, src, 16);
-    break;
-  default:
-    std::memcpy(dst, src, size_);
-  }
-}
-
-op_status chan_core::send_locked(void* value, wake_list& wakes) noexcept {
-  if (closed_)
-    return op_status::closed;
-  if (auto w = recvq_.pop_claimed()) {
-    // chan.go send: a receiver waits, so the buffer is empty; hand the value
-    // straight to it.
-    move_value(w->slot, value);
-    complete(w, true, wakes);
-    return op_status::done;
-  }
-  if (count_ < cap_) {
-    auto pos = head_ + count_;
-    if (pos >= cap_)
-      pos -= cap_;
-    move_value(slot(pos), value);
-    ++count_;
-    return op_status::done;
-  }
-  return op_status::blocked;
-}
-
-op_status chan_core::recv_locked(void* out, wake_list& wakes) noexcept {
-  if (count_ > 0) {
-    auto front = slot(head_);
-    move_value(out, front);
-    destroy_value(front);
-    if (++head_ == cap_)
-      head_ = 0;
-    --count_;
-    // chan.go recv: a slot is free, so the longest-waiting sender moves its
-    // value in at the tail (the queue stays full, FIFO holds).
-    if (auto w = sendq_.pop_claimed()) {
-      auto pos = head_ + count_;
-      if (pos >= cap_)
-        pos -= cap_;
-      move_value(slot(pos), w->slot);
-      ++count_;
-      complete(w, true, wakes);
-    }
-    return op_status::done;
-  }
-  if (auto w = sendq_.pop_claimed()) {
-    // Unbuffered (or a stale full buffer cannot be: count_ == 0 here): take
-    // the sender's value directly.
-    move_value(out, w->slot);
-    complete(w, true, wakes);
-    return op_status::done;
-  }
-  return closed_ ? op_status::closed : op_status::blocked;
 }
 
 bool chan_core::close_locked(wake_list& wakes) {
@@ -160,21 +84,11 @@ bool chan_core::close_locked(wake_list& wakes) {
 }
 
 op_status chan_core::send(void* value, const park_fn* park) {
-  wake_list wakes; // destroyed after the guard: wakes without the lock
-  std::lock_guard<spinlock> guard{lock_};
-  auto result = send_locked(value, wakes);
-  if (result == op_status::blocked && park != nullptr)
-    enqueue_send_locked(park->call(park->ctx));
-  return result;
+  return send_impl(value, park);
 }
 
 op_status chan_core::recv(void* out, const park_fn* park) {
-  wake_list wakes;
-  std::lock_guard<spinlock> guard{lock_};
-  auto result = recv_locked(out, wakes);
-  if (result == op_status::blocked && park != nullptr)
-    enqueue_recv_locked(park->call(park->ctx));
-  return result;
+  return recv_impl(out, park);
 }
 
 bool chan_core::close() {
@@ -244,13 +158,13 @@ size_t default_capacity_of(runtime& rt) {
 
 op_status chan_send(chan_base* c, void* value, const park_fn* park) {
   if (auto l = c->local())
-    return l->chan_core::send(value, park); // qualified: no virtual call
+    return l->send_impl(value, park); // inlined: no virtual call
   return c->send(value, park);
 }
 
 op_status chan_recv(chan_base* c, void* out, const park_fn* park) {
   if (auto l = c->local())
-    return l->chan_core::recv(out, park);
+    return l->recv_impl(out, park);
   return c->recv(out, park);
 }
 
