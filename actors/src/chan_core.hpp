@@ -139,22 +139,27 @@ private:
 };
 
 inline void chan_core::move_value(void* dst, void* src) const noexcept {
-  // Constant sizes let the compiler inline the copy for the common cases (a
-  // compare chain: cheaper than the jump table a switch becomes).
-  if (trivial_) [[likely]] {
-    if (size_ == 8)
-      std::memcpy(dst, src, 8);
-    else if (size_ == 4)
-      std::memcpy(dst, src, 4);
-    else if (size_ == 16)
-      std::memcpy(dst, src, 16);
-    else if (size_ == 1)
-      std::memcpy(dst, src, 1);
-    else
-      std::memcpy(dst, src, size_);
+  if (!trivial_) {
+    type().move(dst, src);
     return;
   }
-  type().move(dst, src);
+  // Constant sizes let the compiler inline the copy for the common cases.
+  switch (size_) {
+  case 1:
+    std::memcpy(dst, src, 1);
+    break;
+  case 4:
+    std::memcpy(dst, src, 4);
+    break;
+  case 8:
+    std::memcpy(dst, src, 8);
+    break;
+  case 16:
+    std::memcpy(dst, src, 16);
+    break;
+  default:
+    std::memcpy(dst, src, size_);
+  }
 }
 
 inline op_status chan_core::send_locked(void* value,
