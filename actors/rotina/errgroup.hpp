@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
 
 #include "rotina/context.hpp"
 #include "rotina/detail/park.hpp"

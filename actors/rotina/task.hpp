@@ -16,6 +16,9 @@ class task;
 
 namespace detail {
 
+/// Throws panic_error with `what` (a misused task; defined in task.cpp).
+[[noreturn]] void task_misuse(const char* what);
+
 /// What a finished task hands back to the task that awaited it.
 class task_promise_base {
 public:
@@ -64,9 +67,15 @@ public:
     return exception_;
   }
 
+  /// Marks the task as awaited; false if it was awaited before.
+  bool mark_awaited() noexcept {
+    return !std::exchange(awaited_, true);
+  }
+
 protected:
   std::coroutine_handle<> continuation_;
   std::exception_ptr exception_;
+  bool awaited_ = false;
 };
 
 template <class T>
@@ -164,7 +173,7 @@ public:
 
   /// Awaiter for `co_await some_task()`. Holds only a handle, so it is
   /// trivially destructible (safe as a temporary on g++ 12).
-  class awaiter {
+  class [[nodiscard]] awaiter {
   public:
     explicit awaiter(handle_type h) noexcept : h_(h) {
       // nop
@@ -187,7 +196,17 @@ public:
     handle_type h_;
   };
 
-  awaiter operator co_await() const& noexcept {
+  /// `co_await t` runs `t` to completion on this goroutine. A task runs
+  /// once: awaiting an empty task (default-constructed or moved from) or one
+  /// that was awaited before throws panic_error (a null or finished coroutine
+  /// cannot be resumed).
+  awaiter operator co_await() const& {
+    if (!h_)
+      detail::task_misuse("rotina: co_await on an empty task (default "
+                          "constructed or moved from)");
+    if (!h_.promise().mark_awaited())
+      detail::task_misuse("rotina: co_await on a task that was already "
+                          "awaited (a task runs once)");
     return awaiter{h_};
   }
 

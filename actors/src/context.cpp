@@ -59,7 +59,7 @@ public:
       deadline = parent->deadline;
     if (cancelable) {
       canceler = this;
-      done = chan<unit>{std::make_shared<chan_state<unit>>(0, rt_ptr)};
+      done = make_chan_in<unit>(rt_ptr, 0);
     } else if (parent) {
       canceler = parent->canceler;
     }

@@ -1,7 +1,27 @@
+// The select half of the channel core: Go's selectgo (runtime/select.go) over
+// chan_core, compiled once.
+//
+// Invariants (besides chan.cpp's):
+// - A select locks every channel of its cases in address order (each once)
+//   before it polls any case, and holds them all until every waiter is linked:
+//   checking the cases and registering is one atomic step for every other
+//   party, so no value can slip past a select that is about to sleep.
+// - A parked select's waiters all point to one select_state; the first party
+//   to claim it (a channel completing one waiter) commits the select to that
+//   case. Every other waiter of the select is skipped by pop_claimed and later
+//   withdrawn by the select itself (select_finish), so no case that was not
+//   chosen takes a value.
+// - The select sleeps on one parker: a goroutine's (park_current) or, in
+//   select_blocking, a thread_parker on the calling thread's stack.
 #include "rotina/select.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <thread>
+
+#include "chan_core.hpp"
+#include "rotina/detail/park.hpp"
 
 namespace rotina::detail {
 
@@ -20,6 +40,117 @@ uint32_t fast_random(uint32_t n) noexcept {
   auto x = state * 0x2545F4914F6CDD1Dull;
   // Lemire's multiply-shift maps 32 random bits onto [0, n) without division.
   return static_cast<uint32_t>(((x >> 32) * static_cast<uint64_t>(n)) >> 32);
+}
+
+op_status select_poll_send_locked(chan_core* c, void* value, wake_list& wakes) {
+  return c->send_locked(value, wakes);
+}
+
+op_status select_poll_recv_locked(chan_core* c, void* out, wake_list& wakes) {
+  return c->recv_locked(out, wakes);
+}
+
+void select_enqueue_send_locked(chan_core* c, waiter* w) noexcept {
+  c->enqueue_send_locked(w);
+}
+
+void select_enqueue_recv_locked(chan_core* c, waiter* w) noexcept {
+  c->enqueue_recv_locked(w);
+}
+
+bool select_withdraw(chan_core* c, waiter* w) noexcept {
+  std::lock_guard<spinlock> guard{c->lock()};
+  chan_core::unlink_locked(w);
+  return w->completed;
+}
+
+int32_t select_begin(select_case_base** cases, int32_t n, select_state* sel,
+                     parker* (*park)(void* ctx), void* ctx) {
+  // Go's selectgo: lock every channel involved, in address order, so that
+  // checking the cases and linking the waiters is one atomic step for every
+  // other party.
+  chan_core* locks[16];
+  int32_t nlocks = 0;
+  for (int32_t i = 0; i < n; ++i)
+    if (auto c = cases[i]->core())
+      locks[nlocks++] = c;
+  std::sort(locks, locks + nlocks);
+  nlocks = static_cast<int32_t>(std::unique(locks, locks + nlocks) - locks);
+  // A random permutation (Fisher-Yates over the fast generator) visits every
+  // case once in a uniformly random order: Go picks the ready case uniformly.
+  int32_t order[16];
+  for (int32_t i = 0; i < n; ++i)
+    order[i] = i;
+  for (int32_t i = n - 1; i > 0; --i)
+    std::swap(order[i], order[fast_random(static_cast<uint32_t>(i + 1))]);
+  wake_list wakes; // destroyed last: wakes after every lock is released
+  for (int32_t i = 0; i < nlocks; ++i)
+    locks[i]->lock().lock();
+  struct unlocker {
+    chan_core** locks;
+    int32_t n;
+    ~unlocker() {
+      for (int32_t i = n; i > 0; --i)
+        locks[i - 1]->lock().unlock();
+    }
+  } guard{locks, nlocks};
+  int32_t chosen = -1;
+  int32_t dflt = -1;
+  for (int32_t k = 0; k < n && chosen < 0; ++k) {
+    auto i = order[k];
+    if (cases[i]->is_default()) {
+      dflt = i;
+      continue;
+    }
+    if (cases[i]->core() == nullptr)
+      continue; // nil channel: never ready
+    switch (cases[i]->try_locked(wakes)) {
+    case op_status::done:
+      chosen = i;
+      break;
+    case op_status::closed:
+      // A receive from a closed channel is ready; a send panics, which the
+      // case reports when its handler runs.
+      chosen = i;
+      break;
+    default:
+      break;
+    }
+  }
+  if (chosen < 0 && dflt >= 0)
+    chosen = dflt;
+  if (chosen < 0) {
+    auto who = park(ctx);
+    for (int32_t k = 0; k < n; ++k)
+      if (cases[order[k]]->core() != nullptr)
+        cases[order[k]]->enqueue_locked(who, sel, order[k]);
+  }
+  return chosen;
+}
+
+int32_t select_finish(select_case_base** cases, int32_t n,
+                      const select_state& sel) noexcept {
+  auto chosen = sel.winner();
+  for (int32_t i = 0; i < n; ++i)
+    if (i != chosen)
+      cases[i]->withdraw();
+  cases[chosen]->take_from_waiter();
+  return chosen;
+}
+
+int32_t select_blocking_impl(select_case_base** cases, int32_t n) {
+  require_plain_thread("select_blocking");
+  thread_parker sleeper;
+  select_state sel;
+  auto park
+    = [](void* ptr) -> parker* { return static_cast<thread_parker*>(ptr); };
+  auto chosen = select_begin(cases, n, &sel, park, &sleeper);
+  if (chosen >= 0)
+    return chosen;
+  // The claiming channel completed our waiter under its lock and then woke
+  // the parker: the parker's mutex orders its writes before our reads.
+  sleeper.wait();
+  return select_finish(cases, n, sel);
 }
 
 } // namespace rotina::detail

@@ -3,15 +3,23 @@
 #include "rotina/chan.hpp"
 
 #include <atomic>
+#include <csignal>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <caf/all.hpp>
 
+#include "rotina/chan_actor.hpp"
+
 #include "rotina/goroutine.hpp"
+#include "rotina/select.hpp"
 #include "test_util.hpp"
 
 using namespace rotina;
@@ -377,9 +385,149 @@ BOOST_AUTO_TEST_CASE(channels_compare_by_identity) {
   BOOST_CHECK(r == b);
 }
 
+// Go's makechan: "makechan: size out of range" when cap * elemsize overflows
+// or exceeds what can be allocated (issue 9: it allocated 8 bytes and then
+// overflowed the heap on send).
+BOOST_AUTO_TEST_CASE(make_chan_panics_when_the_buffer_size_overflows) {
+  runtime rt{test::opts()};
+  auto wraps = std::numeric_limits<size_t>::max() / sizeof(int64_t) + 2;
+  auto is_size_panic = [](const panic_error& x) {
+    return std::string{x.what()} == "makechan: size out of range";
+  };
+  BOOST_CHECK_EXCEPTION((void)make_chan<int64_t>(rt, wraps), panic_error,
+                        is_size_panic);
+  BOOST_CHECK_EXCEPTION((void)make_chan<char>(rt, size_t{1} << 60), panic_error,
+                        is_size_panic);
+  BOOST_CHECK_EQUAL(make_chan<int64_t>(rt, 1024).cap(), 1024u);
+}
+
+// rotina.default-capacity is the capacity of make_chan<T>(rt) and of
+// make_chan<T>() inside a goroutine (issue 9: parsed, never read).
+BOOST_AUTO_TEST_CASE(make_chan_without_capacity_uses_the_default_capacity) {
+  auto o = test::opts();
+  o.overrides.push_back("rotina.default-capacity=3");
+  runtime rt{o};
+  auto ch = make_chan<int>(rt);
+  BOOST_CHECK_EQUAL(ch.cap(), 3u);
+  BOOST_CHECK(ch.try_send(1) && ch.try_send(2) && ch.try_send(3));
+  BOOST_CHECK(!ch.try_send(4));
+  auto caps = make_chan<size_t>(rt, 1);
+  auto err = test::run(rt, [caps]() -> task<> {
+    auto cap = make_chan<int>().cap();
+    co_await caps.send(cap);
+  });
+  BOOST_CHECK(!err);
+  BOOST_CHECK_EQUAL(*caps.recv_blocking(), 3u);
+  BOOST_CHECK_EQUAL(make_chan<int>(rt, 0).cap(), 0u); // explicit 0 stays 0
+}
+
+namespace {
+
+/// Runs `f` in a child process (bounded by 20 s) and returns what it wrote to
+/// stderr if it died of SIGABRT; otherwise a description of what happened.
+template <class F>
+std::string abort_output_of(F f) {
+  int fds[2];
+  if (::pipe(fds) != 0)
+    return "pipe failed";
+  auto pid = ::fork();
+  if (pid == 0) {
+    // Boost.Test's handlers would catch the abort (and its timeout alarm).
+    std::signal(SIGABRT, SIG_DFL);
+    std::signal(SIGALRM, SIG_DFL);
+    ::dup2(fds[1], 2);
+    ::close(fds[0]);
+    f();
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ::close(fds[0]);
+      return "hung (killed after 20 s)";
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  std::string out;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+    out.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+    return "did not abort; stderr: " + out;
+  return out;
+}
+
+void recv_blocking_in_a_goroutine() {
+  runtime rt{test::opts()};
+  auto ch = make_chan<int>(rt);
+  (void)test::run(rt, [ch]() -> task<> {
+    (void)ch.recv_blocking();
+    co_return;
+  });
+}
+
+void send_blocking_in_a_goroutine() {
+  runtime rt{test::opts()};
+  auto ch = make_chan<int>(rt);
+  (void)test::run(rt, [ch]() -> task<> {
+    ch.send_blocking(1);
+    co_return;
+  });
+}
+
+void select_blocking_in_a_goroutine() {
+  runtime rt{test::opts()};
+  auto ch = make_chan<int>(rt);
+  (void)test::run(rt, [ch]() -> task<> {
+    (void)select_blocking(recv_case(ch));
+    co_return;
+  });
+}
+
+} // namespace
+
+// Thread-blocking calls inside a goroutine would block a scheduler worker
+// (and deadlock silently when every worker does): they abort with a message,
+// as wait() does (issue 9).
+BOOST_AUTO_TEST_CASE(blocking_calls_inside_a_goroutine_abort_with_a_message) {
+  auto out = abort_output_of(&recv_blocking_in_a_goroutine);
+  BOOST_CHECK_MESSAGE(out.find("recv_blocking called inside a goroutine")
+                        != std::string::npos,
+                      out);
+  out = abort_output_of(&send_blocking_in_a_goroutine);
+  BOOST_CHECK_MESSAGE(out.find("send_blocking called inside a goroutine")
+                        != std::string::npos,
+                      out);
+  out = abort_output_of(&select_blocking_in_a_goroutine);
+  BOOST_CHECK_MESSAGE(out.find("select_blocking called inside a goroutine")
+                        != std::string::npos,
+                      out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(chan_actor_suite, *utf::timeout(60))
+
+BOOST_AUTO_TEST_CASE(a_channel_outliving_its_runtime_panics_clearly) {
+  // ch.actor() read the destroyed runtime before (ASan:
+  // stack-use-after-scope in runtime::system()). The local operations need
+  // no runtime and keep working.
+  auto rt = std::make_unique<runtime>(test::opts());
+  auto ch = make_chan<int>(*rt, 1);
+  rt.reset();
+  BOOST_CHECK_EXCEPTION(ch.actor(), panic_error, [](const panic_error& e) {
+    return std::string{e.what()}.find("the runtime was destroyed")
+           != std::string::npos;
+  });
+  BOOST_CHECK(ch.try_send(7));
+  auto got = ch.try_recv();
+  BOOST_CHECK(got.status == recv_status::received && got.value == 7);
+}
 
 // The channel's actor identity: the same channel, reached by messages, as
 // another node reaches it.

@@ -231,4 +231,77 @@ BOOST_AUTO_TEST_CASE(an_abandoned_timeout_does_not_hold_shutdown) {
   BOOST_CHECK_LT(std::chrono::steady_clock::now() - t0, 10s);
 }
 
+// -- select_blocking: Go's main can select ------------------------------------
+
+BOOST_AUTO_TEST_CASE(select_blocking_on_a_plain_thread_takes_a_ready_case) {
+  runtime rt{test::opts()};
+  auto a = make_chan<int>(rt, 1);
+  auto b = make_chan<int>(rt, 1);
+  BOOST_REQUIRE(b.try_send(7));
+  int got = 0;
+  auto idx
+    = select_blocking(recv_case(a, [&](std::optional<int> v) { got = *v; }),
+                      recv_case(b, [&](std::optional<int> v) { got = *v; }));
+  BOOST_CHECK_EQUAL(idx, 1);
+  BOOST_CHECK_EQUAL(got, 7);
+  // A send case on a plain thread.
+  idx = select_blocking(send_case(a, 3), recv_case(b));
+  BOOST_CHECK_EQUAL(idx, 0);
+  BOOST_CHECK_EQUAL(*a.try_recv().value, 3);
+}
+
+BOOST_AUTO_TEST_CASE(select_blocking_with_default_never_blocks) {
+  runtime rt{test::opts()};
+  auto a = make_chan<int>(rt);
+  chan<int> nil;
+  bool ran = false;
+  auto idx = select_blocking(recv_case(a), recv_case(nil),
+                             default_case([&] { ran = true; }));
+  BOOST_CHECK_EQUAL(idx, 2);
+  BOOST_CHECK(ran);
+  BOOST_CHECK(a.state()->waiting() == std::make_pair(size_t{0}, size_t{0}));
+}
+
+BOOST_AUTO_TEST_CASE(select_blocking_sleeps_until_a_goroutine_sends) {
+  runtime rt{test::opts()};
+  auto a = make_chan<int>(rt);
+  auto b = make_chan<std::string>(rt);
+  test::start(rt, [b]() -> task<> {
+    co_await sleep(20ms);
+    co_await b.send("hi");
+  });
+  std::optional<std::string> got;
+  auto idx = select_blocking(recv_case(a), recv_case(b, got));
+  BOOST_CHECK_EQUAL(idx, 1);
+  BOOST_CHECK(got == std::optional<std::string>{"hi"});
+  // The losing case left no receiver behind.
+  BOOST_CHECK(a.state()->waiting() == std::make_pair(size_t{0}, size_t{0}));
+}
+
+BOOST_AUTO_TEST_CASE(select_blocking_times_out_through_after) {
+  runtime rt{test::opts()};
+  auto never = make_chan<int>(rt);
+  auto t0 = std::chrono::steady_clock::now();
+  bool timed_out = false;
+  auto idx = select_blocking(
+    recv_case(never), recv_case(after(rt, 30ms), [&] { timed_out = true; }));
+  auto took = std::chrono::steady_clock::now() - t0;
+  BOOST_CHECK_EQUAL(idx, 1);
+  BOOST_CHECK(timed_out);
+  BOOST_CHECK_GE(took, 30ms);
+  BOOST_CHECK_LT(took, 10s);
+  BOOST_CHECK(never.state()->waiting() == std::make_pair(size_t{0}, size_t{0}));
+}
+
+BOOST_AUTO_TEST_CASE(select_blocking_on_a_closed_channel_reports_closed) {
+  runtime rt{test::opts()};
+  auto a = make_chan<int>(rt);
+  a.close();
+  bool closed = false;
+  (void)select_blocking(
+    recv_case(a, [&](std::optional<int> v) { closed = !v; }));
+  BOOST_CHECK(closed);
+  BOOST_CHECK_THROW((void)select_blocking(send_case(a, 1)), panic_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

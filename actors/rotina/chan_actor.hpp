@@ -1,7 +1,8 @@
-// The actor identity of a channel: a CAF actor that serves one channel's state
-// to other actors and, through caf::io, to other nodes. It performs every
-// request on the same in-process state as local goroutines, so a local and a
-// remote party meet on one queue with one set of rules.
+// The actor identity of a channel (opt-in: this header brings CAF's). A CAF
+// actor that serves one channel to other actors and, through caf::io, to
+// other nodes. It performs every request through the same channel core as
+// local goroutines, so a local and a remote party meet on one queue with one
+// set of rules.
 //
 // Protocol (request -> response):
 //   (chan_send_atom, T)  -> ()            once the value is buffered or taken;
@@ -13,10 +14,10 @@
 //
 // Invariants:
 // - A request that must wait parks a request_parker owned by the actor (in
-//   parked_). A waker completes its waiter under the channel lock and sends
+//   parked). A waker completes its waiter under the channel lock and sends
 //   (chan_wake_atom, id) to the actor; the actor answers the request in its
 //   own context (CAF's response_promise may only be used there).
-// - When the actor exits, it unlinks every parked waiter and answers nothing
+// - When the actor exits, it withdraws every parked waiter and answers nothing
 //   more; a requester across nodes learns of it by its own timeout or by the
 //   node going down.
 #pragma once
@@ -24,12 +25,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <unordered_map>
 #include <utility>
 
 #include <caf/all.hpp>
 
-#include "rotina/detail/chan_state.hpp"
+#include "rotina/chan.hpp"
 #include "rotina/error.hpp"
 
 namespace rotina::detail {
@@ -49,18 +51,13 @@ public:
                  bool is_send)
     : self_(std::move(self)), id_(id), rp_(std::move(rp)), is_send_(is_send) {
     w.who = this;
-    w.slot = storage_;
-  }
-
-  ~request_parker() override {
-    if (constructed_)
-      value()->~T();
+    w.slot = slot_.raw();
   }
 
   /// Moves the value to send into the storage.
-  void hold(T&& x) {
-    new (storage_) T(std::move(x));
-    constructed_ = true;
+  void hold(T&& x) noexcept {
+    new (slot_.raw()) T(std::move(x));
+    slot_.set_full();
   }
 
   void unpark() noexcept override {
@@ -69,12 +66,11 @@ public:
     caf::anon_send(self_, chan_wake_atom::value, id_);
   }
 
-  /// Unlinks the waiter and adopts a value delivered but never answered.
-  /// Call under the channel lock.
-  void withdraw_locked() noexcept {
-    chan_core::unlink_locked(&w);
+  /// Withdraws the waiter and adopts a value delivered but never answered.
+  void withdraw(chan_base* st) noexcept {
+    chan_cancel(st, &w);
     if (!is_send_ && w.completed && w.ok)
-      constructed_ = true;
+      slot_.set_full();
   }
 
   /// Answers the request once a waker completed the waiter.
@@ -87,8 +83,8 @@ public:
       return;
     }
     if (w.ok) {
-      constructed_ = true;
-      rp_.deliver(std::move(*value()), true);
+      slot_.set_full();
+      rp_.deliver(std::move(*slot_.take()), true);
     } else {
       rp_.deliver(T{}, false);
     }
@@ -97,16 +93,11 @@ public:
   waiter w;
 
 private:
-  T* value() noexcept {
-    return std::launder(reinterpret_cast<T*>(storage_));
-  }
-
   caf::actor self_;
   uint64_t id_;
   caf::response_promise rp_;
   bool is_send_;
-  bool constructed_ = false;
-  alignas(T) unsigned char storage_[sizeof(T)];
+  value_slot<T> slot_;
 };
 
 template <class T>
@@ -117,86 +108,78 @@ struct chan_actor_state {
 
   /// The actor exits: no waker may touch our parkers after this.
   ~chan_actor_state() {
-    for (auto& kvp : parked) {
-      std::lock_guard<spinlock> guard{st->lock()};
-      kvp.second->withdraw_locked();
-    }
+    for (auto& kvp : parked)
+      kvp.second->withdraw(st.get());
   }
 
-  std::shared_ptr<chan_state<T>> st;
+  chan_ref st;
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, std::unique_ptr<request_parker<T>>> parked;
   static inline const char* name = "rotina.chan";
 };
 
+/// The park_fn of a request: a request_parker owned by the actor.
 template <class T>
-caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
-                              std::shared_ptr<chan_state<T>> st) {
-  self->state.st = std::move(st);
-  auto park = [self](bool is_send) -> request_parker<T>* {
+struct request_park {
+  caf::stateful_actor<chan_actor_state<T>>* self;
+  bool is_send;
+  T* value; // send: moved into the parker
+
+  static waiter* call(void* ptr) {
+    auto ctx = static_cast<request_park*>(ptr);
+    auto self = ctx->self;
     auto& s = self->state;
     auto id = s.next_id++;
     auto p = std::make_unique<request_parker<T>>(
       caf::actor_cast<caf::actor>(self), id, self->make_response_promise(),
-      is_send);
+      ctx->is_send);
+    if (ctx->is_send)
+      p->hold(std::move(*ctx->value));
     auto raw = p.get();
     s.parked.emplace(id, std::move(p));
-    return raw;
-  };
+    return &raw->w;
+  }
+};
+
+template <class T>
+caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
+                              chan_ref st) {
+  self->state.st = std::move(st);
   return {
-    [self, park](chan_send_atom, T& value) -> caf::result<void> {
-      auto& st = *self->state.st;
-      wake_list wakes;
-      std::lock_guard<spinlock> guard{st.lock()};
-      switch (st.send_locked(value, wakes)) {
+    [self](chan_send_atom, T& value) -> caf::result<void> {
+      request_park<T> ctx{self, true, &value};
+      park_fn park{&request_park<T>::call, &ctx};
+      switch (chan_send(self->state.st.get(), &value, &park)) {
       case op_status::done:
         return caf::unit;
       case op_status::closed:
         return to_caf_error(error{errc::send_on_closed});
-      default: {
-        auto p = park(true);
-        p->hold(std::move(value));
-        st.enqueue_send_locked(&p->w);
+      default:
         return caf::delegated<void>{};
       }
-      }
     },
-    [self, park](chan_recv_atom) -> caf::result<T, bool> {
-      auto& st = *self->state.st;
-      alignas(T) unsigned char storage[sizeof(T)];
-      op_status result;
-      {
-        wake_list wakes;
-        std::lock_guard<spinlock> guard{st.lock()};
-        result = st.recv_locked(storage, wakes);
-        if (result == op_status::blocked) {
-          auto p = park(false);
-          st.enqueue_recv_locked(&p->w);
-          return caf::delegated<T, bool>{};
-        }
-      }
-      if (result == op_status::closed)
+    [self](chan_recv_atom) -> caf::result<T, bool> {
+      value_slot<T> slot;
+      request_park<T> ctx{self, false, nullptr};
+      park_fn park{&request_park<T>::call, &ctx};
+      switch (chan_recv(self->state.st.get(), slot.raw(), &park)) {
+      case op_status::done:
+        slot.set_full();
+        return {std::move(*slot.take()), true};
+      case op_status::closed:
         return {T{}, false};
-      auto ptr = std::launder(reinterpret_cast<T*>(storage));
-      T value{std::move(*ptr)};
-      ptr->~T();
-      return {std::move(value), true};
+      default:
+        return caf::delegated<T, bool>{};
+      }
     },
     [self](chan_close_atom) -> caf::result<void> {
-      auto& st = *self->state.st;
-      bool ok;
-      {
-        wake_list wakes;
-        std::lock_guard<spinlock> guard{st.lock()};
-        ok = st.close_locked(wakes);
-      }
-      if (!ok)
+      if (!self->state.st->close())
         return to_caf_error(error{errc::close_of_closed});
       return caf::unit;
     },
     [self](chan_len_atom) {
-      auto& st = *self->state.st;
-      return caf::make_message(st.len(), st.cap());
+      auto& st = self->state.st;
+      return caf::make_message(st->len(), st->cap());
     },
     [self](chan_wake_atom, uint64_t id) {
       auto& s = self->state;
@@ -213,29 +196,31 @@ caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
 }
 
 /// Where a channel remembers its actor: weakly, so that the actor (which holds
-/// the state) and the state do not keep each other alive.
+/// the channel) and the channel do not keep each other alive.
 struct chan_identity {
   std::mutex mtx;
   caf::weak_actor_ptr actor;
 };
 
 /// Returns the identity slot of `st`, shared by all handles of the channel.
-chan_identity& identity_of(chan_core& st);
+chan_identity& identity_of(chan_base& st);
 
-caf::actor_system& system_of(runtime* rt);
+/// The actor system of the channel's runtime (through chan_runtime).
+caf::actor_system& system_of(const chan_base& st);
 
+/// Spawns (once) the actor that serves `st` to other actors and nodes.
 template <class T>
-caf::actor chan_actor_of(const std::shared_ptr<chan_state<T>>& st) {
+caf::actor chan_actor_of(const chan_ref& st) {
   static_assert(std::is_default_constructible_v<T>,
                 "a channel's actor answers (T{}, false) once closed: T must "
                 "be default constructible to give a channel an actor identity");
   if (!st)
     throw panic_error{error{errc::misuse, "a nil channel has no actor"}};
-  auto& id = identity_of(*st);
+  auto& id = identity_of(*st.get());
   std::lock_guard<std::mutex> guard{id.mtx};
   if (auto strong = id.actor.lock())
     return caf::actor_cast<caf::actor>(strong);
-  auto& sys = system_of(st->rt());
+  auto& sys = system_of(*st.get());
   auto result = sys.spawn(chan_actor_impl<T>, st);
   id.actor = caf::actor_cast<caf::weak_actor_ptr>(result);
   return result;
@@ -247,3 +232,13 @@ caf::actor chan_handle<T>::actor() const {
 }
 
 } // namespace rotina::detail
+
+namespace rotina {
+
+/// The actor identity of `ch` (see chan_handle::actor).
+template <class T>
+caf::actor chan_actor(const detail::chan_handle<T>& ch) {
+  return ch.actor();
+}
+
+} // namespace rotina

@@ -1,0 +1,218 @@
+// rotina::detail::chan_core: the in-process channel, Go's hchan. Internal
+// (not installed): chan.cpp and select.cpp use it; everything else reaches it
+// through the entry points of <rotina/detail/chan_base.hpp>. The locked
+// operations are inline here so that both compile them into their entry
+// points; the invariants are at the top of chan.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+#include "rotina/detail/chan_base.hpp"
+#include "rotina/detail/spinlock.hpp"
+#include "rotina/detail/waiter.hpp"
+#include "rotina/detail/wake_list.hpp"
+
+namespace rotina::detail {
+
+/// Frees a channel's identity (defined with the channel actor, in
+/// chan_actor.cpp).
+void destroy_identity(chan_identity** slot) noexcept;
+
+/// The local implementation of chan_base: an untyped ring buffer of
+/// `type().size`-byte slots, two wait queues and a spinlock. Its invariants are
+/// written at the top of chan.cpp.
+class chan_core final : public chan_base {
+public:
+  // -- constructors, destructors, and assignment operators --------------------
+
+  /// Takes `buf` (cap * type.size bytes, aligned to type.align; null if cap is
+  /// 0), freed with the channel.
+  chan_core(size_t cap, const elem_type& type, runtime* rt,
+            unsigned char* buf);
+
+  ~chan_core() override;
+
+  // -- the seam ---------------------------------------------------------------
+
+  op_status send(void* value, const park_fn* park) override;
+
+  op_status recv(void* out, const park_fn* park) override;
+
+  bool close() override;
+
+  bool cancel(waiter* w) noexcept override;
+
+  size_t len() override;
+
+  std::pair<size_t, size_t> waiting() override;
+
+  // -- operations under the lock (select locks several channels first) --------
+
+  spinlock& lock() noexcept {
+    return lock_;
+  }
+
+  /// chansend without blocking. Moves from `*value` only on `done`.
+  inline op_status send_locked(void* value, wake_list& wakes) noexcept;
+
+  /// chanrecv without blocking, into the raw storage `out`.
+  inline op_status recv_locked(void* out, wake_list& wakes) noexcept;
+
+  /// closechan; false if already closed.
+  bool close_locked(wake_list& wakes);
+
+  void enqueue_send_locked(waiter* w) noexcept {
+    sendq_.push_back(w);
+  }
+
+  void enqueue_recv_locked(waiter* w) noexcept {
+    recvq_.push_back(w);
+  }
+
+  /// A whole send: lock, attempt, park if asked, unlock, wake. Inline so that
+  /// the entry point (chan_send) and the virtual member share one body.
+  op_status send_impl(void* value, const park_fn* park) {
+    wake_list wakes; // destroyed after the guard: wakes without the lock
+    std::lock_guard<spinlock> guard{lock_};
+    auto result = send_locked(value, wakes);
+    if (result == op_status::blocked && park != nullptr)
+      enqueue_send_locked(park->call(park->ctx));
+    return result;
+  }
+
+  /// A whole receive, like send_impl.
+  op_status recv_impl(void* out, const park_fn* park) {
+    wake_list wakes;
+    std::lock_guard<spinlock> guard{lock_};
+    auto result = recv_locked(out, wakes);
+    if (result == op_status::blocked && park != nullptr)
+      enqueue_recv_locked(park->call(park->ctx));
+    return result;
+  }
+
+  /// Unlinks `w` if one of this channel's queues still holds it.
+  static void unlink_locked(waiter* w) noexcept {
+    if (w->list != nullptr)
+      w->list->unlink(w);
+  }
+
+private:
+  // -- value moves ------------------------------------------------------------
+
+  inline void move_value(void* dst, void* src) const noexcept;
+
+  void destroy_value(void* p) const noexcept {
+    if (!trivial_)
+      type().destroy(p);
+  }
+
+  unsigned char* slot(size_t i) const noexcept {
+    return buf_ + i * size_;
+  }
+
+  /// Completes `w` (unlinked and claimed) and queues its parker for waking.
+  static void complete(waiter* w, bool ok, wake_list& wakes) {
+    w->ok = ok;
+    w->completed = true;
+    wakes.add(w);
+  }
+
+  // -- member variables -------------------------------------------------------
+
+  // Layout: 192 B, three cache lines. Line 1: chan_base (read-mostly) and the
+  // element size; line 2: the lock alone (a goroutine spinning for it does not
+  // take the indices' line away from the holder); line 3: what an operation
+  // reads and writes under the lock.
+  const uint32_t size_;
+  const bool trivial_;
+  alignas(64) spinlock lock_;
+  alignas(64) size_t head_ = 0;
+  size_t count_ = 0;
+  bool closed_ = false;
+  wait_list recvq_;
+  wait_list sendq_;
+  unsigned char* const buf_;
+};
+
+inline void chan_core::move_value(void* dst, void* src) const noexcept {
+  if (!trivial_) {
+    type().move(dst, src);
+    return;
+  }
+  // Constant sizes let the compiler inline the copy for the common cases.
+  switch (size_) {
+  case 1:
+    std::memcpy(dst, src, 1);
+    break;
+  case 4:
+    std::memcpy(dst, src, 4);
+    break;
+  case 8:
+    std::memcpy(dst, src, 8);
+    break;
+  case 16:
+    std::memcpy(dst, src, 16);
+    break;
+  default:
+    std::memcpy(dst, src, size_);
+  }
+}
+
+inline op_status chan_core::send_locked(void* value,
+                                        wake_list& wakes) noexcept {
+  if (closed_)
+    return op_status::closed;
+  if (auto w = recvq_.pop_claimed()) {
+    // chan.go send: a receiver waits, so the buffer is empty; hand the value
+    // straight to it.
+    move_value(w->slot, value);
+    complete(w, true, wakes);
+    return op_status::done;
+  }
+  if (auto cap = this->cap(); count_ < cap) {
+    auto pos = head_ + count_;
+    if (pos >= cap)
+      pos -= cap;
+    move_value(slot(pos), value);
+    ++count_;
+    return op_status::done;
+  }
+  return op_status::blocked;
+}
+
+inline op_status chan_core::recv_locked(void* out, wake_list& wakes) noexcept {
+  if (count_ > 0) {
+    auto front = slot(head_);
+    move_value(out, front);
+    destroy_value(front);
+    auto cap = this->cap();
+    if (++head_ == cap)
+      head_ = 0;
+    --count_;
+    // chan.go recv: a slot is free, so the longest-waiting sender moves its
+    // value in at the tail (the queue stays full, FIFO holds).
+    if (auto w = sendq_.pop_claimed()) {
+      auto pos = head_ + count_;
+      if (pos >= cap)
+        pos -= cap;
+      move_value(slot(pos), w->slot);
+      ++count_;
+      complete(w, true, wakes);
+    }
+    return op_status::done;
+  }
+  if (auto w = sendq_.pop_claimed()) {
+    // Unbuffered (or a stale full buffer cannot be: count_ == 0 here): take
+    // the sender's value directly.
+    move_value(out, w->slot);
+    complete(w, true, wakes);
+    return op_status::done;
+  }
+  return closed_ ? op_status::closed : op_status::blocked;
+}
+
+} // namespace rotina::detail
