@@ -1,0 +1,697 @@
+// The transport gate (see rotina/detail/net_gate.hpp for its invariants).
+
+#include "rotina/detail/net_gate.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <future>
+#include <list>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/actor_cast.hpp>
+#include <caf/atom.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/basp_broker.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/network/multiplexer.hpp>
+#include <caf/send.hpp>
+
+namespace rotina::detail::net {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// -- sockets ------------------------------------------------------------------
+
+void set_nonblocking(int fd, bool on) {
+  auto flags = fcntl(fd, F_GETFL, 0);
+  if (flags >= 0)
+    fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+}
+
+void set_nodelay(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+std::string address_of(const sockaddr_storage& sa) {
+  char host[INET6_ADDRSTRLEN] = {};
+  uint16_t port = 0;
+  if (sa.ss_family == AF_INET) {
+    auto in = reinterpret_cast<const sockaddr_in*>(&sa);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    port = ntohs(in->sin_port);
+    return std::string{host} + ":" + std::to_string(port);
+  }
+  if (sa.ss_family == AF_INET6) {
+    auto in = reinterpret_cast<const sockaddr_in6*>(&sa);
+    inet_ntop(AF_INET6, &in->sin6_addr, host, sizeof(host));
+    port = ntohs(in->sin6_port);
+    return "[" + std::string{host} + "]:" + std::to_string(port);
+  }
+  return "unknown address";
+}
+
+/// Resolves host:port to socket addresses (numeric or by name).
+bool resolve(const std::string& host, uint16_t port, bool passive,
+             std::vector<sockaddr_storage>& out, std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (passive)
+    hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  auto service = std::to_string(port);
+  auto rc = getaddrinfo(host.empty() ? nullptr : host.c_str(),
+                        service.c_str(), &hints, &res);
+  if (rc != 0) {
+    error = "cannot resolve '" + host + "': " + gai_strerror(rc);
+    return false;
+  }
+  for (auto i = res; i != nullptr; i = i->ai_next) {
+    sockaddr_storage sa{};
+    std::memcpy(&sa, i->ai_addr, i->ai_addrlen);
+    out.push_back(sa);
+  }
+  freeaddrinfo(res);
+  if (out.empty()) {
+    error = "cannot resolve '" + host + "': no address";
+    return false;
+  }
+  return true;
+}
+
+socklen_t length_of(const sockaddr_storage& sa) {
+  return sa.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
+
+/// Waits until `fd` is ready for `events` or `deadline` passed.
+bool wait_for(int fd, short events, clock::time_point deadline) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - clock::now());
+    if (left.count() <= 0)
+      return false;
+    pollfd p{fd, events, 0};
+    auto rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(),
+                                                                 1000)));
+    if (rc > 0)
+      return true;
+    if (rc < 0 && errno != EINTR)
+      return false;
+  }
+}
+
+/// Writes all of `bytes` before `deadline` (fd non-blocking).
+bool write_all(int fd, const std::vector<uint8_t>& bytes,
+               clock::time_point deadline) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    auto n = ::send(fd, bytes.data() + done, bytes.size() - done,
+                    MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!wait_for(fd, POLLOUT, deadline))
+        return false;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Reads exactly `size` bytes before `deadline` (fd non-blocking). Sets
+/// `closed` when the peer closed the connection.
+bool read_exactly(int fd, uint8_t* buf, size_t size,
+                  clock::time_point deadline, bool& closed) {
+  size_t done = 0;
+  while (done < size) {
+    auto n = ::recv(fd, buf + done, size - done, 0);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+    } else if (n == 0) {
+      closed = true;
+      return false;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (!wait_for(fd, POLLIN, deadline))
+        return false;
+    } else if (errno != EINTR) {
+      closed = true;
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Reads one frame (blocking until `deadline`).
+enum class read_result { ok, timed_out, closed, malformed };
+
+read_result read_frame(int fd, clock::time_point deadline, frame_header& hdr,
+                       std::vector<uint8_t>& payload, std::string& error) {
+  uint8_t raw[header_size];
+  bool closed = false;
+  if (!read_exactly(fd, raw, header_size, deadline, closed))
+    return closed ? read_result::closed : read_result::timed_out;
+  if (!parse_header(raw, hdr, error))
+    return read_result::malformed;
+  payload.resize(hdr.length);
+  if (hdr.length > 0
+      && !read_exactly(fd, payload.data(), hdr.length, deadline, closed))
+    return closed ? read_result::closed : read_result::timed_out;
+  return read_result::ok;
+}
+
+// -- hand-off to BASP ----------------------------------------------------------
+
+caf::actor basp_of(caf::actor_system& sys) {
+  return sys.middleman().named_broker<caf::io::basp_broker>(
+    caf::atom("BASP"));
+}
+
+} // namespace
+
+const char* to_string(connect_failure x) noexcept {
+  switch (x) {
+  case connect_failure::bad_address:
+    return "bad address";
+  case connect_failure::refused:
+    return "refused";
+  case connect_failure::timed_out:
+    return "timed out";
+  case connect_failure::handshake_failed:
+    return "handshake failed";
+  case connect_failure::rejected:
+    return "rejected by the peer";
+  case connect_failure::mismatch:
+    return "peer refused by this node";
+  }
+  return "unknown";
+}
+
+// -- the gate thread ------------------------------------------------------------
+
+struct gate::impl {
+  /// One incoming connection during its handshake.
+  struct pending_conn {
+    enum stage_t { read_hello, write_reply, read_answer } stage = read_hello;
+    int fd = -1;
+    std::string address;
+    clock::time_point deadline;
+    /// The current frame: header, then payload (never more than one frame).
+    std::vector<uint8_t> in;
+    /// Bytes of `in` read so far.
+    size_t filled = 0;
+    bool have_header = false;
+    frame_header hdr;
+    /// Output still to write.
+    std::vector<uint8_t> out;
+    size_t out_done = 0;
+    /// Close after writing `out` (a refusal) instead of waiting for ok.
+    bool close_after_write = false;
+    hello peer;
+  };
+
+  impl(caf::actor_system& sys, settings cfg) : sys(sys), cfg(cfg) {
+    // nop
+  }
+
+  caf::actor_system& sys;
+  settings cfg;
+  listener how;
+  int listen_fd = -1;
+  uint16_t port = 0;
+  int wake[2] = {-1, -1};
+  std::thread thread;
+  std::atomic<bool> running{false};
+  std::atomic<size_t> npending{0};
+  std::list<pending_conn> conns;
+  clock::time_point last_flood_log;
+  size_t flood_refused = 0;
+
+  void log(const std::string& line) {
+    if (how.log)
+      how.log(line);
+  }
+
+  void close_conn(std::list<pending_conn>::iterator i) {
+    ::close(i->fd);
+    conns.erase(i);
+    npending = conns.size();
+  }
+
+  void accept_all() {
+    for (;;) {
+      sockaddr_storage sa{};
+      socklen_t len = sizeof(sa);
+      int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&sa), &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0)
+        return; // EAGAIN or a transient error: the next poll retries
+      if (conns.size() >= cfg.max_pending) {
+        ::close(fd);
+        ++flood_refused;
+        auto now = clock::now();
+        if (now - last_flood_log >= 1s) {
+          log("rotina: refused " + std::to_string(flood_refused)
+              + " connection(s) from " + address_of(sa) + " and others: "
+              + std::to_string(cfg.max_pending)
+              + " handshakes already in progress");
+          flood_refused = 0;
+          last_flood_log = now;
+        }
+        continue;
+      }
+      set_nodelay(fd);
+      pending_conn c;
+      c.fd = fd;
+      c.address = address_of(sa);
+      c.deadline = clock::now() + cfg.handshake_timeout;
+      c.in.resize(header_size);
+      conns.push_back(std::move(c));
+      npending = conns.size();
+    }
+  }
+
+  /// Queues `bytes` for writing on `c`.
+  void reply(pending_conn& c, std::vector<uint8_t> bytes, bool then_close) {
+    c.out = std::move(bytes);
+    c.out_done = 0;
+    c.close_after_write = then_close;
+    c.stage = pending_conn::write_reply;
+  }
+
+  /// Refuses `c`: logs once, sends the reason, closes after writing.
+  void refuse(pending_conn& c, const std::string& reason) {
+    log("rotina: refused peer " + c.address + ": " + reason);
+    reply(c, encode_refuse(reason), true);
+  }
+
+  /// Handles a complete frame on `c`. Returns false to close `c` now.
+  bool on_frame(pending_conn& c) {
+    auto payload = c.in.data() + header_size;
+    std::string error;
+    if (c.stage == pending_conn::read_hello) {
+      if (c.hdr.type != frame_type::hello) {
+        refuse(c, "expected a hello frame first");
+        return true;
+      }
+      hello peer;
+      if (!decode_hello(payload, c.hdr.length, peer, error)) {
+        refuse(c, error);
+        return true;
+      }
+      auto reason = how.check ? how.check(peer, c.address) : std::string{};
+      if (!reason.empty()) {
+        refuse(c, reason);
+        return true;
+      }
+      c.peer = std::move(peer);
+      reply(c, encode_hello(how.self), false);
+      return true;
+    }
+    // read_answer: the connecting node's verdict on our hello.
+    if (c.hdr.type == frame_type::refuse) {
+      std::string reason;
+      if (!decode_refuse(payload, c.hdr.length, reason, error))
+        reason = error;
+      log("rotina: peer " + c.address + " (" + c.peer.name
+          + ") refused this node: " + reason);
+      return false;
+    }
+    if (c.hdr.type != frame_type::ok || c.hdr.length != 0) {
+      log("rotina: refused peer " + c.address
+          + ": expected ok or refuse after the hellos");
+      return false;
+    }
+    hand_off(c);
+    return false;
+  }
+
+  /// Gives the connection of `c` to BASP (the gate forgets its fd).
+  void hand_off(pending_conn& c) {
+    auto fd = c.fd;
+    c.fd = -1;
+    set_nonblocking(fd, true);
+    auto sp = sys.middleman().backend().new_scribe(fd);
+    caf::anon_send(basp_of(sys), caf::publish_atom::value, std::move(sp),
+                   port, how.agent, std::set<std::string>{});
+    if (how.joined)
+      how.joined(c.peer, c.address);
+  }
+
+  /// Reads what is available on `c` (never past the current frame). Returns
+  /// false to close `c`.
+  bool on_readable(pending_conn& c) {
+    for (;;) {
+      auto n = ::recv(c.fd, c.in.data() + c.filled, c.in.size() - c.filled, 0);
+      if (n == 0) {
+        log("rotina: peer " + c.address
+            + " closed the connection during the handshake");
+        return false;
+      }
+      if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+      c.filled += static_cast<size_t>(n);
+      if (c.filled < c.in.size())
+        continue;
+      if (!c.have_header) {
+        std::string error;
+        if (!parse_header(c.in.data(), c.hdr, error)) {
+          refuse(c, error);
+          return true;
+        }
+        c.have_header = true;
+        c.in.resize(header_size + c.hdr.length);
+        if (c.filled < c.in.size())
+          continue;
+      }
+      // A complete frame.
+      auto keep = on_frame(c);
+      if (c.fd < 0)
+        return false; // handed off
+      c.have_header = false;
+      c.in.assign(header_size, 0);
+      c.filled = 0;
+      return keep;
+    }
+  }
+
+  /// Writes what it can of `c.out`. Returns false to close `c`.
+  bool on_writable(pending_conn& c) {
+    while (c.out_done < c.out.size()) {
+      auto n = ::send(c.fd, c.out.data() + c.out_done,
+                      c.out.size() - c.out_done, MSG_NOSIGNAL);
+      if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+      c.out_done += static_cast<size_t>(n);
+    }
+    if (c.close_after_write)
+      return false;
+    c.stage = pending_conn::read_answer;
+    return true;
+  }
+
+  void run() {
+    std::vector<pollfd> fds;
+    while (running.load()) {
+      fds.clear();
+      fds.push_back({wake[0], POLLIN, 0});
+      fds.push_back({listen_fd, POLLIN, 0});
+      auto now = clock::now();
+      auto next = now + 1s;
+      for (auto& c : conns) {
+        short ev = c.stage == pending_conn::write_reply ? POLLOUT : POLLIN;
+        fds.push_back({c.fd, ev, 0});
+        next = std::min(next, c.deadline);
+      }
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next
+                                                                      - now);
+      auto rc = ::poll(fds.data(), fds.size(),
+                       static_cast<int>(std::max<int64_t>(ms.count(), 0)));
+      if (rc < 0 && errno != EINTR)
+        break;
+      if (fds[0].revents != 0) {
+        char buf[64];
+        while (::read(wake[0], buf, sizeof(buf)) > 0) {
+          // drain
+        }
+      }
+      if (!running.load())
+        break;
+      // Serve the pending connections polled this round (in order).
+      auto i = conns.begin();
+      for (size_t k = 2; k < fds.size() && i != conns.end(); ++k) {
+        auto& c = *i;
+        bool keep = true;
+        if (fds[k].revents & (POLLERR | POLLNVAL)) {
+          keep = false;
+        } else if (fds[k].revents & POLLOUT) {
+          keep = on_writable(c);
+        } else if (fds[k].revents & (POLLIN | POLLHUP)) {
+          keep = on_readable(c);
+          if (keep && c.stage == pending_conn::write_reply)
+            keep = on_writable(c);
+        }
+        if (keep && c.fd >= 0 && clock::now() >= c.deadline) {
+          log("rotina: refused peer " + c.address
+              + ": no complete handshake within "
+              + std::to_string(cfg.handshake_timeout.count()) + " ms");
+          keep = false;
+        }
+        auto cur = i++;
+        if (!keep || cur->fd < 0) {
+          if (cur->fd >= 0)
+            ::close(cur->fd);
+          conns.erase(cur);
+        }
+      }
+      npending = conns.size();
+      if (fds[1].revents & POLLIN)
+        accept_all();
+    }
+    for (auto& c : conns)
+      ::close(c.fd);
+    conns.clear();
+    npending = 0;
+  }
+};
+
+// -- constructors, destructors, and assignment operators ------------------------
+
+gate::gate(caf::actor_system& sys, settings cfg)
+  : impl_(std::make_unique<impl>(sys, cfg)) {
+  // nop
+}
+
+gate::~gate() {
+  stop();
+}
+
+// -- operations -------------------------------------------------------------------
+
+std::variant<uint16_t, std::string>
+gate::listen(const std::string& host, uint16_t port, listener how) {
+  auto& d = *impl_;
+  if (d.listen_fd >= 0)
+    return std::string{"this node already listens on port "}
+           + std::to_string(d.port);
+  std::vector<sockaddr_storage> addrs;
+  std::string error;
+  if (!resolve(host, port, true, addrs, error))
+    return error;
+  auto where = host + ":" + std::to_string(port);
+  int fd = -1;
+  for (auto& sa : addrs) {
+    fd = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      continue;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), length_of(sa)) == 0
+        && ::listen(fd, 128) == 0)
+      break;
+    error = "cannot listen on " + where + ": " + errno_text(errno);
+    ::close(fd);
+    fd = -1;
+  }
+  if (fd < 0)
+    return error.empty() ? "cannot listen on " + where : error;
+  sockaddr_storage bound{};
+  socklen_t len = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  d.port = bound.ss_family == AF_INET6
+             ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+             : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  if (::pipe2(d.wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+    ::close(fd);
+    return "cannot create the gate's wake-up pipe: " + errno_text(errno);
+  }
+  d.listen_fd = fd;
+  d.how = std::move(how);
+  d.how.self.port = d.port;
+  d.running = true;
+  d.thread = std::thread{[&d] { d.run(); }};
+  return d.port;
+}
+
+std::variant<connected, connect_error>
+gate::connect(const std::string& host, uint16_t port, const hello& self,
+              const check_fn& check, std::chrono::milliseconds timeout) {
+  auto deadline = clock::now() + timeout;
+  auto where = host + ":" + std::to_string(port);
+  auto fail = [&](connect_failure kind, std::string what) {
+    return connect_error{kind, "connect to " + where + ": " + what};
+  };
+  std::vector<sockaddr_storage> addrs;
+  std::string error;
+  if (!resolve(host, port, false, addrs, error))
+    return fail(connect_failure::bad_address, error);
+  // Connect to the first address that answers.
+  int fd = -1;
+  auto last = connect_failure::refused;
+  std::string last_what = "connection refused";
+  for (auto& sa : addrs) {
+    fd = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      continue;
+    auto rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&sa),
+                        length_of(sa));
+    if (rc != 0 && errno == EINPROGRESS) {
+      if (!wait_for(fd, POLLOUT, deadline)) {
+        ::close(fd);
+        fd = -1;
+        last = connect_failure::timed_out;
+        last_what = "no TCP connection within "
+                    + std::to_string(timeout.count()) + " ms";
+        continue;
+      }
+      int err = 0;
+      socklen_t len = sizeof(err);
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      rc = err == 0 ? 0 : -1;
+      errno = err;
+    }
+    if (rc == 0)
+      break;
+    last = errno == ECONNREFUSED ? connect_failure::refused
+                                 : connect_failure::handshake_failed;
+    last_what = errno_text(errno);
+    ::close(fd);
+    fd = -1;
+  }
+  if (fd < 0)
+    return fail(last, last_what);
+  set_nodelay(fd);
+  auto close_fd = [&fd] {
+    if (fd >= 0)
+      ::close(fd);
+    fd = -1;
+  };
+  // Hellos: ours first, then the peer's.
+  if (!write_all(fd, encode_hello(self), deadline)) {
+    close_fd();
+    return fail(connect_failure::timed_out, "could not send the hello");
+  }
+  frame_header hdr;
+  std::vector<uint8_t> payload;
+  switch (read_frame(fd, deadline, hdr, payload, error)) {
+  case read_result::ok:
+    break;
+  case read_result::timed_out:
+    close_fd();
+    return fail(connect_failure::timed_out,
+                "no handshake answer within " + std::to_string(timeout.count())
+                  + " ms");
+  case read_result::closed:
+    close_fd();
+    return fail(connect_failure::handshake_failed,
+                "the peer closed the connection during the handshake");
+  case read_result::malformed:
+    close_fd();
+    return fail(connect_failure::handshake_failed,
+                "not a rotina node: " + error);
+  }
+  if (hdr.type == frame_type::refuse) {
+    std::string reason;
+    if (!decode_refuse(payload.data(), payload.size(), reason, error))
+      reason = error;
+    close_fd();
+    return fail(connect_failure::rejected, reason);
+  }
+  hello peer;
+  if (hdr.type != frame_type::hello
+      || !decode_hello(payload.data(), payload.size(), peer, error)) {
+    close_fd();
+    return fail(connect_failure::handshake_failed,
+                error.empty() ? "expected a hello frame" : error);
+  }
+  if (auto reason = check ? check(peer, where) : std::string{};
+      !reason.empty()) {
+    write_all(fd, encode_refuse(reason), deadline);
+    close_fd();
+    return fail(connect_failure::mismatch, reason);
+  }
+  if (!write_all(fd, encode_ok(), deadline)) {
+    close_fd();
+    return fail(connect_failure::timed_out, "could not send ok");
+  }
+  // Hand the socket to BASP and wait for its own handshake.
+  auto& sys = impl_->sys;
+  auto sp = sys.middleman().backend().new_scribe(fd);
+  fd = -1;
+  using result = std::variant<connected, connect_error>;
+  auto promise = std::make_shared<std::promise<result>>();
+  auto future = promise->get_future();
+  auto left = std::max(deadline - clock::now(), clock::duration{1ms});
+  auto basp_timeout = std::chrono::duration_cast<caf::timespan>(left);
+  auto basp = basp_of(sys);
+  sys.spawn([=](caf::event_based_actor* ctx) mutable {
+    ctx->request(basp, basp_timeout, caf::connect_atom::value, sp, port)
+      .then(
+        [=](caf::node_id& nid, caf::strong_actor_ptr& agent,
+            std::set<std::string>&) {
+          promise->set_value(connected{peer, std::move(nid),
+                                       std::move(agent)});
+        },
+        [=](caf::error& err) {
+          promise->set_value(
+            connect_error{connect_failure::handshake_failed,
+                          "connect to " + where + ": BASP handshake failed: "
+                            + ctx->system().render(err)});
+        });
+  });
+  // The request above always answers (its own timeout); the extra second is
+  // only a guard against a broker that is gone.
+  if (future.wait_for(left + 1s) != std::future_status::ready)
+    return fail(connect_failure::timed_out, "BASP did not answer");
+  return future.get();
+}
+
+void gate::stop() {
+  auto& d = *impl_;
+  if (!d.running.exchange(false)) {
+    if (d.listen_fd >= 0) {
+      ::close(d.listen_fd);
+      d.listen_fd = -1;
+    }
+    return;
+  }
+  char one = 1;
+  [[maybe_unused]] auto n = ::write(d.wake[1], &one, 1);
+  if (d.thread.joinable())
+    d.thread.join();
+  ::close(d.listen_fd);
+  ::close(d.wake[0]);
+  ::close(d.wake[1]);
+  d.listen_fd = -1;
+  d.wake[0] = d.wake[1] = -1;
+}
+
+size_t gate::pending() const noexcept {
+  return impl_->npending.load();
+}
+
+} // namespace rotina::detail::net
