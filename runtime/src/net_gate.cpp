@@ -27,7 +27,9 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/io/basp_broker.hpp>
 #include <caf/io/middleman.hpp>
-#include <caf/io/network/multiplexer.hpp>
+#include <caf/io/network/default_multiplexer.hpp>
+#include <caf/io/network/scribe_impl.hpp>
+#include <caf/io/receive_policy.hpp>
 #include <caf/send.hpp>
 
 namespace rotina::detail::net {
@@ -189,6 +191,55 @@ read_result read_frame(int fd, clock::time_point deadline, frame_header& hdr,
 caf::actor basp_of(caf::actor_system& sys) {
   return sys.middleman().named_broker<caf::io::basp_broker>(
     caf::atom("BASP"));
+}
+
+/// The scribe BASP gets from the gate: CAF's own, except that a read larger
+/// than the limit is never configured. CAF 0.17's BASP sizes its read buffer
+/// from the length a header announces (up to 4 GiB); here such a header
+/// closes the connection instead (the broker then sees an ordinary
+/// connection loss, so the peer counts as down) and is logged once.
+class bounded_scribe final : public caf::io::network::scribe_impl {
+public:
+  bounded_scribe(caf::io::network::default_multiplexer& mpx, int fd,
+                 size_t limit, std::string peer, log_fn log)
+    : scribe_impl(mpx, fd),
+      limit_(limit),
+      peer_(std::move(peer)),
+      log_(std::move(log)) {
+    // nop
+  }
+
+  void configure_read(caf::io::receive_policy::config config) override {
+    if (config.second > limit_ && !refused_) {
+      refused_ = true;
+      if (log_)
+        log_("rotina: closed the connection to " + peer_ + ": it announced a "
+             + std::to_string(config.second) + "-byte message (at most "
+             + std::to_string(limit_) + ", rotina.max-message-size)");
+      // EOF on our side: the multiplexer reports the connection as closed to
+      // the broker, which cleans up as for any lost peer.
+      ::shutdown(stream_.fd(), SHUT_RDWR);
+      config = caf::io::receive_policy::at_most(1);
+    }
+    scribe_impl::configure_read(config);
+  }
+
+private:
+  size_t limit_;
+  std::string peer_;
+  log_fn log_;
+  bool refused_ = false;
+};
+
+/// Wraps the handshaken socket `fd` as BASP's scribe.
+caf::io::scribe_ptr make_scribe(caf::actor_system& sys, int fd, size_t limit,
+                                std::string peer, log_fn log) {
+  set_nonblocking(fd, true);
+  caf::io::network::keepalive(fd, true);
+  auto& mpx = static_cast<caf::io::network::default_multiplexer&>(
+    sys.middleman().backend());
+  return caf::make_counted<bounded_scribe>(mpx, fd, limit, std::move(peer),
+                                           std::move(log));
 }
 
 } // namespace
@@ -354,8 +405,8 @@ struct gate::impl {
   void hand_off(pending_conn& c) {
     auto fd = c.fd;
     c.fd = -1;
-    set_nonblocking(fd, true);
-    auto sp = sys.middleman().backend().new_scribe(fd);
+    auto sp = make_scribe(sys, fd, cfg.max_message_size,
+                          c.address + " (" + c.peer.name + ")", how.log);
     caf::anon_send(basp_of(sys), caf::publish_atom::value, std::move(sp),
                    port, how.agent, std::set<std::string>{});
     if (how.joined)
@@ -539,7 +590,8 @@ gate::listen(const std::string& host, uint16_t port, listener how) {
 
 std::variant<connected, connect_error>
 gate::connect(const std::string& host, uint16_t port, const hello& self,
-              const check_fn& check, std::chrono::milliseconds timeout) {
+              const check_fn& check, std::chrono::milliseconds timeout,
+              log_fn log) {
   auto deadline = clock::now() + timeout;
   auto where = host + ":" + std::to_string(port);
   auto fail = [&](connect_failure kind, std::string what) {
@@ -640,7 +692,8 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
   }
   // Hand the socket to BASP and wait for its own handshake.
   auto& sys = impl_->sys;
-  auto sp = sys.middleman().backend().new_scribe(fd);
+  auto sp = make_scribe(sys, fd, impl_->cfg.max_message_size,
+                        where + " (" + peer.name + ")", log);
   fd = -1;
   using result = std::variant<connected, connect_error>;
   auto promise = std::make_shared<std::promise<result>>();

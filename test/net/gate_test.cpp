@@ -411,6 +411,49 @@ BOOST_AUTO_TEST_CASE(a_four_gib_announcement_does_not_grow_the_node) {
   BOOST_CHECK(server.err().find("4294967295 bytes") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(after_the_handshake_an_oversized_message_closes_the_link) {
+  // A peer that passes rotina's handshake and then announces a 1 GiB BASP
+  // message (a client_handshake header): the node closes the connection
+  // instead of allocating (RSS stays flat) and logs why.
+  child server{{probe(), "server", "2000"}};
+  auto port = port_of(server);
+  std::this_thread::sleep_for(200ms);
+  auto before = server.rss_kib();
+  int fd = raw_connect(port);
+  hello me;
+  me.name = "raw-peer";
+  auto frame = encode_hello(me);
+  send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+  // The server's hello: header, then payload.
+  std::vector<uint8_t> buf(header_size);
+  BOOST_REQUIRE_EQUAL(recv(fd, buf.data(), header_size, MSG_WAITALL),
+                      static_cast<ssize_t>(header_size));
+  frame_header hdr;
+  std::string error;
+  BOOST_REQUIRE(parse_header(buf.data(), hdr, error));
+  buf.resize(hdr.length);
+  BOOST_REQUIRE_EQUAL(recv(fd, buf.data(), hdr.length, MSG_WAITALL),
+                      static_cast<ssize_t>(hdr.length));
+  auto ok = encode_ok();
+  send(fd, ok.data(), ok.size(), MSG_NOSIGNAL);
+  // BASP header: client_handshake (1), pads, flags, payload_len 1 GiB, ...
+  std::array<uint8_t, 32> basp{};
+  basp[0] = 0x01;
+  basp[4] = 0x40;
+  send(fd, basp.data(), basp.size(), MSG_NOSIGNAL);
+  BOOST_CHECK(closed_by_peer(fd, 2s));
+  close(fd);
+  std::this_thread::sleep_for(200ms);
+  auto after = server.rss_kib();
+  BOOST_TEST_MESSAGE("RSS before " << before << " KiB, after " << after
+                                   << " KiB");
+  BOOST_CHECK_LT(after - before, 4 * 1024);
+  BOOST_CHECK_MESSAGE(server.err().find("1073741824-byte message")
+                        != std::string::npos,
+                      server.err());
+  BOOST_CHECK_EQUAL(run_client(port), "echo: ping from server");
+}
+
 BOOST_AUTO_TEST_CASE(a_slowloris_client_is_cut_at_the_handshake_timeout) {
   child server{{probe(), "server", "400"}};
   auto port = port_of(server);

@@ -84,6 +84,9 @@ public:
     std::chrono::milliseconds handshake_timeout{2000};
     /// How many incoming handshakes may be in progress at once.
     size_t max_pending = 64;
+    /// Largest BASP message accepted from a peer after the handshake; a
+    /// header announcing more closes the connection (rotina.max-message-size).
+    size_t max_message_size = 16 * 1024 * 1024;
   };
 
   /// What the gate needs to accept peers.
@@ -117,10 +120,12 @@ public:
 
   /// Connects to host:port, exchanges hellos (the peer's is checked with
   /// `check`), hands the connection to BASP and waits for BASP's handshake,
-  /// all within `timeout`. Blocks the calling thread.
+  /// all within `timeout`. Blocks the calling thread. `log` receives a line
+  /// if the connection is later closed for an oversized message.
   std::variant<connected, connect_error>
   connect(const std::string& host, uint16_t port, const hello& self,
-          const check_fn& check, std::chrono::milliseconds timeout);
+          const check_fn& check, std::chrono::milliseconds timeout,
+          log_fn log = {});
 
   /// Closes the listening socket and every pending handshake and joins the
   /// gate thread. Idempotent.
