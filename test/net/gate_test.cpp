@@ -341,7 +341,7 @@ BOOST_AUTO_TEST_CASE(connect_to_a_frozen_node_times_out_within_its_bound) {
   kill(server.pid(), SIGCONT);
   BOOST_CHECK_MESSAGE(line.rfind("error timed out:", 0) == 0, line);
   // The client's own timeout is 500 ms; the rest is process start-up.
-  BOOST_CHECK_MESSAGE(took < 2500ms,
+  BOOST_CHECK_MESSAGE(took < 4000ms,
                       "took "
                         << std::chrono::duration_cast<std::chrono::milliseconds>(
                              took)
@@ -470,7 +470,7 @@ BOOST_AUTO_TEST_CASE(a_slowloris_client_is_cut_at_the_handshake_timeout) {
   auto took = clock_type::now() - start;
   close(fd);
   BOOST_CHECK(closed);
-  BOOST_CHECK_MESSAGE(took < 1500ms,
+  BOOST_CHECK_MESSAGE(took < 2500ms,
                       "cut after "
                         << std::chrono::duration_cast<std::chrono::milliseconds>(
                              took)
