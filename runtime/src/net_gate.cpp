@@ -307,12 +307,6 @@ struct gate::impl {
       how.log(line);
   }
 
-  void close_conn(std::list<pending_conn>::iterator i) {
-    ::close(i->fd);
-    conns.erase(i);
-    npending = conns.size();
-  }
-
   void accept_all() {
     for (;;) {
       sockaddr_storage sa{};
@@ -514,9 +508,12 @@ struct gate::impl {
         }
         auto cur = i++;
         if (!keep || cur->fd < 0) {
-          if (cur->fd >= 0)
-            ::close(cur->fd);
+          // Count it out before the peer can see the close.
+          auto fd = cur->fd;
           conns.erase(cur);
+          npending = conns.size();
+          if (fd >= 0)
+            ::close(fd);
         }
       }
       npending = conns.size();
