@@ -29,7 +29,14 @@
 #include <caf/io/middleman.hpp>
 #include <caf/io/network/default_multiplexer.hpp>
 #include <caf/io/network/scribe_impl.hpp>
+#include <caf/io/network/stream_impl.hpp>
 #include <caf/io/receive_policy.hpp>
+#include <caf/policy/tcp.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "rotina/detail/net_tls.hpp"
 #include <caf/send.hpp>
 
 namespace rotina::detail::net {
@@ -107,6 +114,107 @@ socklen_t length_of(const sockaddr_storage& sa) {
   return sa.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
 }
 
+// -- plain or TLS I/O on one connection ----------------------------------------
+
+/// A connection's byte stream: the socket, or a TLS session on it.
+struct link {
+  int fd = -1;
+  SSL* ssl = nullptr;
+  /// What the last call that would block waits for (POLLIN or POLLOUT).
+  short wants = POLLIN;
+};
+
+/// Outcome of one read or write attempt.
+enum class io_result { progress, would_block, closed, failed };
+
+io_result link_read(link& l, uint8_t* buf, size_t size, size_t& got) {
+  got = 0;
+  if (l.ssl == nullptr) {
+    auto n = ::recv(l.fd, buf, size, 0);
+    if (n > 0) {
+      got = static_cast<size_t>(n);
+      return io_result::progress;
+    }
+    if (n == 0)
+      return io_result::closed;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      l.wants = POLLIN;
+      return io_result::would_block;
+    }
+    return io_result::failed;
+  }
+  ERR_clear_error();
+  auto n = SSL_read(l.ssl, buf, static_cast<int>(size));
+  if (n > 0) {
+    got = static_cast<size_t>(n);
+    return io_result::progress;
+  }
+  switch (SSL_get_error(l.ssl, n)) {
+  case SSL_ERROR_WANT_READ:
+    l.wants = POLLIN;
+    return io_result::would_block;
+  case SSL_ERROR_WANT_WRITE:
+    l.wants = POLLOUT;
+    return io_result::would_block;
+  case SSL_ERROR_ZERO_RETURN:
+    return io_result::closed;
+  default:
+    return io_result::failed;
+  }
+}
+
+io_result link_write(link& l, const uint8_t* buf, size_t size, size_t& put) {
+  put = 0;
+  if (l.ssl == nullptr) {
+    auto n = ::send(l.fd, buf, size, MSG_NOSIGNAL);
+    if (n >= 0) {
+      put = static_cast<size_t>(n);
+      return io_result::progress;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      l.wants = POLLOUT;
+      return io_result::would_block;
+    }
+    return io_result::failed;
+  }
+  ERR_clear_error();
+  auto n = SSL_write(l.ssl, buf, static_cast<int>(size));
+  if (n > 0) {
+    put = static_cast<size_t>(n);
+    return io_result::progress;
+  }
+  switch (SSL_get_error(l.ssl, n)) {
+  case SSL_ERROR_WANT_READ:
+    l.wants = POLLIN;
+    return io_result::would_block;
+  case SSL_ERROR_WANT_WRITE:
+    l.wants = POLLOUT;
+    return io_result::would_block;
+  default:
+    return io_result::failed;
+  }
+}
+
+/// One step of the TLS handshake: progress when done.
+io_result link_tls_step(link& l) {
+  ERR_clear_error();
+  auto n = SSL_do_handshake(l.ssl);
+  if (n == 1)
+    return io_result::progress;
+  switch (SSL_get_error(l.ssl, n)) {
+  case SSL_ERROR_WANT_READ:
+    l.wants = POLLIN;
+    return io_result::would_block;
+  case SSL_ERROR_WANT_WRITE:
+    l.wants = POLLOUT;
+    return io_result::would_block;
+  case SSL_ERROR_ZERO_RETURN:
+    return io_result::closed;
+  default:
+    return io_result::failed;
+  }
+}
+
 /// Waits until `fd` is ready for `events` or `deadline` passed.
 bool wait_for(int fd, short events, clock::time_point deadline) {
   for (;;) {
@@ -124,65 +232,63 @@ bool wait_for(int fd, short events, clock::time_point deadline) {
   }
 }
 
-/// Writes all of `bytes` before `deadline` (fd non-blocking).
-bool write_all(int fd, const std::vector<uint8_t>& bytes,
+/// Blocking outcomes of the connecting side.
+enum class read_result { ok, timed_out, closed, malformed };
+
+/// Writes all of `bytes` before `deadline`.
+bool write_all(link& l, const std::vector<uint8_t>& bytes,
                clock::time_point deadline) {
   size_t done = 0;
   while (done < bytes.size()) {
-    auto n = ::send(fd, bytes.data() + done, bytes.size() - done,
-                    MSG_NOSIGNAL);
-    if (n > 0) {
-      done += static_cast<size_t>(n);
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!wait_for(fd, POLLOUT, deadline))
+    size_t put = 0;
+    switch (link_write(l, bytes.data() + done, bytes.size() - done, put)) {
+    case io_result::progress:
+      done += put;
+      break;
+    case io_result::would_block:
+      if (!wait_for(l.fd, l.wants, deadline))
         return false;
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
+      break;
+    default:
       return false;
     }
   }
   return true;
 }
 
-/// Reads exactly `size` bytes before `deadline` (fd non-blocking). Sets
-/// `closed` when the peer closed the connection.
-bool read_exactly(int fd, uint8_t* buf, size_t size,
-                  clock::time_point deadline, bool& closed) {
+/// Reads exactly `size` bytes before `deadline`.
+read_result read_exactly(link& l, uint8_t* buf, size_t size,
+                         clock::time_point deadline) {
   size_t done = 0;
   while (done < size) {
-    auto n = ::recv(fd, buf + done, size - done, 0);
-    if (n > 0) {
-      done += static_cast<size_t>(n);
-    } else if (n == 0) {
-      closed = true;
-      return false;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      if (!wait_for(fd, POLLIN, deadline))
-        return false;
-    } else if (errno != EINTR) {
-      closed = true;
-      return false;
+    size_t got = 0;
+    switch (link_read(l, buf + done, size - done, got)) {
+    case io_result::progress:
+      done += got;
+      break;
+    case io_result::would_block:
+      if (!wait_for(l.fd, l.wants, deadline))
+        return read_result::timed_out;
+      break;
+    default:
+      return read_result::closed;
     }
   }
-  return true;
+  return read_result::ok;
 }
 
-/// Reads one frame (blocking until `deadline`).
-enum class read_result { ok, timed_out, closed, malformed };
-
-read_result read_frame(int fd, clock::time_point deadline, frame_header& hdr,
+/// Reads one frame before `deadline`.
+read_result read_frame(link& l, clock::time_point deadline, frame_header& hdr,
                        std::vector<uint8_t>& payload, std::string& error) {
   uint8_t raw[header_size];
-  bool closed = false;
-  if (!read_exactly(fd, raw, header_size, deadline, closed))
-    return closed ? read_result::closed : read_result::timed_out;
+  if (auto res = read_exactly(l, raw, header_size, deadline);
+      res != read_result::ok)
+    return res;
   if (!parse_header(raw, hdr, error))
     return read_result::malformed;
   payload.resize(hdr.length);
-  if (hdr.length > 0
-      && !read_exactly(fd, payload.data(), hdr.length, deadline, closed))
-    return closed ? read_result::closed : read_result::timed_out;
+  if (hdr.length > 0)
+    return read_exactly(l, payload.data(), hdr.length, deadline);
   return read_result::ok;
 }
 
@@ -193,16 +299,69 @@ caf::actor basp_of(caf::actor_system& sys) {
     caf::atom("BASP"));
 }
 
-/// The scribe BASP gets from the gate: CAF's own, except that a read larger
-/// than the limit is never configured. CAF 0.17's BASP sizes its read buffer
-/// from the length a header announces (up to 4 GiB); here such a header
-/// closes the connection instead (the broker then sees an ordinary
-/// connection loss, so the peer counts as down) and is logged once.
-class bounded_scribe final : public caf::io::network::scribe_impl {
+/// The stream policy of a TLS link (CAF's stream_impl calls it).
+class tls_policy {
 public:
-  bounded_scribe(caf::io::network::default_multiplexer& mpx, int fd,
-                 size_t limit, std::string peer, log_fn log)
-    : scribe_impl(mpx, fd),
+  explicit tls_policy(SSL* ssl) noexcept : ssl_(ssl) {
+    // nop
+  }
+
+  tls_policy(tls_policy&& other) noexcept : ssl_(other.ssl_) {
+    other.ssl_ = nullptr;
+  }
+
+  tls_policy& operator=(tls_policy&&) = delete;
+
+  ~tls_policy() {
+    free_session(ssl_);
+  }
+
+  caf::io::network::rw_state read_some(size_t& result, int, void* buf,
+                                       size_t len) {
+    return convert(SSL_read(ssl_, buf, static_cast<int>(len)), result);
+  }
+
+  caf::io::network::rw_state write_some(size_t& result, int, const void* buf,
+                                        size_t len) {
+    return convert(SSL_write(ssl_, buf, static_cast<int>(len)), result);
+  }
+
+  bool must_read_more(int, size_t) {
+    return SSL_pending(ssl_) > 0;
+  }
+
+private:
+  caf::io::network::rw_state convert(int n, size_t& result) {
+    using caf::io::network::rw_state;
+    result = 0;
+    if (n > 0) {
+      result = static_cast<size_t>(n);
+      return rw_state::success;
+    }
+    auto err = SSL_get_error(ssl_, n);
+    ERR_clear_error();
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+      return rw_state::success;
+    return rw_state::failure;
+  }
+
+  SSL* ssl_;
+};
+
+/// The scribe BASP gets from the gate: CAF's stream over the socket (plain,
+/// or TLS with the session of the handshake), except that a read larger than
+/// the limit is never configured. CAF 0.17's BASP sizes its read buffer from
+/// the length a header announces (up to 4 GiB); here such a header closes the
+/// connection instead (the broker then sees an ordinary connection loss, so
+/// the peer counts as down) and is logged once.
+template <class Policy>
+class gate_scribe final : public caf::io::scribe {
+public:
+  template <class... Ts>
+  gate_scribe(caf::io::network::default_multiplexer& mpx, int fd,
+              size_t limit, std::string peer, log_fn log, Ts&&... xs)
+    : scribe(caf::io::network::conn_hdl_from_socket(fd)),
+      stream_(mpx, fd, std::forward<Ts>(xs)...),
       limit_(limit),
       peer_(std::move(peer)),
       log_(std::move(log)) {
@@ -221,25 +380,77 @@ public:
       ::shutdown(stream_.fd(), SHUT_RDWR);
       config = caf::io::receive_policy::at_most(1);
     }
-    scribe_impl::configure_read(config);
+    stream_.configure_read(config);
+    if (!launched_) {
+      launched_ = true;
+      stream_.start(this);
+    }
+  }
+
+  void ack_writes(bool enable) override {
+    stream_.ack_writes(enable);
+  }
+
+  std::vector<char>& wr_buf() override {
+    return stream_.wr_buf();
+  }
+
+  std::vector<char>& rd_buf() override {
+    return stream_.rd_buf();
+  }
+
+  void graceful_shutdown() override {
+    stream_.graceful_shutdown();
+    detach(&stream_.backend(), false);
+  }
+
+  void flush() override {
+    stream_.flush(this);
+  }
+
+  std::string addr() const override {
+    auto x = caf::io::network::remote_addr_of_fd(stream_.fd());
+    return x ? *x : std::string{};
+  }
+
+  uint16_t port() const override {
+    auto x = caf::io::network::remote_port_of_fd(stream_.fd());
+    return x ? *x : 0;
+  }
+
+  void add_to_loop() override {
+    stream_.activate(this);
+  }
+
+  void remove_from_loop() override {
+    stream_.passivate();
   }
 
 private:
+  caf::io::network::stream_impl<Policy> stream_;
   size_t limit_;
   std::string peer_;
   log_fn log_;
+  bool launched_ = false;
   bool refused_ = false;
 };
 
-/// Wraps the handshaken socket `fd` as BASP's scribe.
-caf::io::scribe_ptr make_scribe(caf::actor_system& sys, int fd, size_t limit,
+/// Wraps the handshaken link `l` as BASP's scribe (taking its TLS session).
+caf::io::scribe_ptr make_scribe(caf::actor_system& sys, link& l, size_t limit,
                                 std::string peer, log_fn log) {
-  set_nonblocking(fd, true);
-  caf::io::network::keepalive(fd, true);
+  set_nonblocking(l.fd, true);
+  caf::io::network::keepalive(l.fd, true);
   auto& mpx = static_cast<caf::io::network::default_multiplexer&>(
     sys.middleman().backend());
-  return caf::make_counted<bounded_scribe>(mpx, fd, limit, std::move(peer),
-                                           std::move(log));
+  auto fd = l.fd;
+  auto ssl = l.ssl;
+  l.fd = -1;
+  l.ssl = nullptr;
+  if (ssl == nullptr)
+    return caf::make_counted<gate_scribe<caf::policy::tcp>>(
+      mpx, fd, limit, std::move(peer), std::move(log));
+  return caf::make_counted<gate_scribe<tls_policy>>(
+    mpx, fd, limit, std::move(peer), std::move(log), tls_policy{ssl});
 }
 
 } // namespace
@@ -267,8 +478,17 @@ const char* to_string(connect_failure x) noexcept {
 struct gate::impl {
   /// One incoming connection during its handshake.
   struct pending_conn {
-    enum stage_t { read_hello, write_reply, read_answer } stage = read_hello;
-    int fd = -1;
+    enum stage_t {
+      /// TLS handshake (only with TLS).
+      tls_handshake,
+      /// Waiting for the peer's hello.
+      read_hello,
+      /// Writing our hello or a refusal.
+      write_reply,
+      /// Waiting for the peer's ok (or refusal).
+      read_answer,
+    } stage = read_hello;
+    link io;
     std::string address;
     clock::time_point deadline;
     /// The current frame: header, then payload (never more than one frame).
@@ -282,10 +502,12 @@ struct gate::impl {
     size_t out_done = 0;
     /// Close after writing `out` (a refusal) instead of waiting for ok.
     bool close_after_write = false;
+    /// The names of the peer's certificate (with TLS).
+    std::vector<std::string> cert_names;
     hello peer;
   };
 
-  impl(caf::actor_system& sys, settings cfg) : sys(sys), cfg(cfg) {
+  impl(caf::actor_system& sys, settings cfg) : sys(sys), cfg(std::move(cfg)) {
     // nop
   }
 
@@ -305,6 +527,14 @@ struct gate::impl {
   void log(const std::string& line) {
     if (how.log)
       how.log(line);
+  }
+
+  static void close_link(link& l) {
+    free_session(l.ssl);
+    l.ssl = nullptr;
+    if (l.fd >= 0)
+      ::close(l.fd);
+    l.fd = -1;
   }
 
   void accept_all() {
@@ -331,10 +561,14 @@ struct gate::impl {
       }
       set_nodelay(fd);
       pending_conn c;
-      c.fd = fd;
+      c.io.fd = fd;
       c.address = address_of(sa);
       c.deadline = clock::now() + cfg.handshake_timeout;
       c.in.resize(header_size);
+      if (cfg.tls) {
+        c.io.ssl = cfg.tls->new_session(fd, true);
+        c.stage = pending_conn::tls_handshake;
+      }
       conns.push_back(std::move(c));
       npending = conns.size();
     }
@@ -346,6 +580,7 @@ struct gate::impl {
     c.out_done = 0;
     c.close_after_write = then_close;
     c.stage = pending_conn::write_reply;
+    c.io.wants = POLLOUT;
   }
 
   /// Refuses `c`: logs once, sends the reason, closes after writing.
@@ -367,6 +602,13 @@ struct gate::impl {
       if (!decode_hello(payload, c.hdr.length, peer, error)) {
         refuse(c, error);
         return true;
+      }
+      if (cfg.tls) {
+        if (auto reason = match_name(peer.name, c.cert_names);
+            !reason.empty()) {
+          refuse(c, reason);
+          return true;
+        }
       }
       auto reason = how.check ? how.check(peer, c.address) : std::string{};
       if (!reason.empty()) {
@@ -395,11 +637,9 @@ struct gate::impl {
     return false;
   }
 
-  /// Gives the connection of `c` to BASP (the gate forgets its fd).
+  /// Gives the connection of `c` to BASP (the gate forgets it).
   void hand_off(pending_conn& c) {
-    auto fd = c.fd;
-    c.fd = -1;
-    auto sp = make_scribe(sys, fd, cfg.max_message_size,
+    auto sp = make_scribe(sys, c.io, cfg.max_message_size,
                           c.address + " (" + c.peer.name + ")", how.log);
     caf::anon_send(basp_of(sys), caf::publish_atom::value, std::move(sp),
                    port, how.agent, std::set<std::string>{});
@@ -407,19 +647,45 @@ struct gate::impl {
       how.joined(c.peer, c.address);
   }
 
+  /// Advances the TLS handshake of `c`. Returns false to close `c`.
+  bool on_tls(pending_conn& c) {
+    switch (link_tls_step(c.io)) {
+    case io_result::progress:
+      c.cert_names = peer_names(c.io.ssl, cfg.tls->check());
+      c.stage = pending_conn::read_hello;
+      c.io.wants = POLLIN;
+      return true;
+    case io_result::would_block:
+      return true;
+    default:
+      log("rotina: refused peer " + c.address + ": TLS handshake failed: "
+          + tls_error(c.io.ssl));
+      return false;
+    }
+  }
+
   /// Reads what is available on `c` (never past the current frame). Returns
   /// false to close `c`.
   bool on_readable(pending_conn& c) {
     for (;;) {
-      auto n = ::recv(c.fd, c.in.data() + c.filled, c.in.size() - c.filled, 0);
-      if (n == 0) {
+      size_t got = 0;
+      switch (link_read(c.io, c.in.data() + c.filled, c.in.size() - c.filled,
+                        got)) {
+      case io_result::progress:
+        break;
+      case io_result::would_block:
+        return true;
+      case io_result::closed:
         log("rotina: peer " + c.address
             + " closed the connection during the handshake");
         return false;
+      case io_result::failed:
+        log("rotina: refused peer " + c.address + ": read failed"
+            + (c.io.ssl != nullptr ? ": " + tls_error(c.io.ssl)
+                                   : ": " + errno_text(errno)));
+        return false;
       }
-      if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-      c.filled += static_cast<size_t>(n);
+      c.filled += got;
       if (c.filled < c.in.size())
         continue;
       if (!c.have_header) {
@@ -435,7 +701,7 @@ struct gate::impl {
       }
       // A complete frame.
       auto keep = on_frame(c);
-      if (c.fd < 0)
+      if (c.io.fd < 0)
         return false; // handed off
       c.have_header = false;
       c.in.assign(header_size, 0);
@@ -447,16 +713,48 @@ struct gate::impl {
   /// Writes what it can of `c.out`. Returns false to close `c`.
   bool on_writable(pending_conn& c) {
     while (c.out_done < c.out.size()) {
-      auto n = ::send(c.fd, c.out.data() + c.out_done,
-                      c.out.size() - c.out_done, MSG_NOSIGNAL);
-      if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-      c.out_done += static_cast<size_t>(n);
+      size_t put = 0;
+      switch (link_write(c.io, c.out.data() + c.out_done,
+                         c.out.size() - c.out_done, put)) {
+      case io_result::progress:
+        c.out_done += put;
+        break;
+      case io_result::would_block:
+        return true;
+      default:
+        return false;
+      }
     }
     if (c.close_after_write)
       return false;
     c.stage = pending_conn::read_answer;
+    c.io.wants = POLLIN;
     return true;
+  }
+
+  /// Serves one poll event of `c`. Returns false to close `c`.
+  bool serve(pending_conn& c, short revents) {
+    if (revents & (POLLERR | POLLNVAL))
+      return false;
+    if (revents == 0)
+      return true;
+    switch (c.stage) {
+    case pending_conn::tls_handshake:
+      if (!on_tls(c))
+        return false;
+      if (c.stage == pending_conn::tls_handshake)
+        return true; // still in progress
+      // The peer's hello may already be buffered in the TLS session.
+      return on_readable(c);
+    case pending_conn::write_reply:
+      return on_writable(c);
+    default: {
+      auto keep = on_readable(c);
+      if (keep && c.io.fd >= 0 && c.stage == pending_conn::write_reply)
+        keep = on_writable(c);
+      return keep;
+    }
+    }
   }
 
   void run() {
@@ -468,8 +766,7 @@ struct gate::impl {
       auto now = clock::now();
       auto next = now + 1s;
       for (auto& c : conns) {
-        short ev = c.stage == pending_conn::write_reply ? POLLOUT : POLLIN;
-        fds.push_back({c.fd, ev, 0});
+        fds.push_back({c.io.fd, c.io.wants, 0});
         next = std::min(next, c.deadline);
       }
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next
@@ -490,30 +787,20 @@ struct gate::impl {
       auto i = conns.begin();
       for (size_t k = 2; k < fds.size() && i != conns.end(); ++k) {
         auto& c = *i;
-        bool keep = true;
-        if (fds[k].revents & (POLLERR | POLLNVAL)) {
-          keep = false;
-        } else if (fds[k].revents & POLLOUT) {
-          keep = on_writable(c);
-        } else if (fds[k].revents & (POLLIN | POLLHUP)) {
-          keep = on_readable(c);
-          if (keep && c.stage == pending_conn::write_reply)
-            keep = on_writable(c);
-        }
-        if (keep && c.fd >= 0 && clock::now() >= c.deadline) {
+        auto keep = serve(c, fds[k].revents);
+        if (keep && c.io.fd >= 0 && clock::now() >= c.deadline) {
           log("rotina: refused peer " + c.address
               + ": no complete handshake within "
               + std::to_string(cfg.handshake_timeout.count()) + " ms");
           keep = false;
         }
         auto cur = i++;
-        if (!keep || cur->fd < 0) {
+        if (!keep || cur->io.fd < 0) {
           // Count it out before the peer can see the close.
-          auto fd = cur->fd;
+          auto io = cur->io;
           conns.erase(cur);
           npending = conns.size();
-          if (fd >= 0)
-            ::close(fd);
+          close_link(io);
         }
       }
       npending = conns.size();
@@ -521,7 +808,7 @@ struct gate::impl {
         accept_all();
     }
     for (auto& c : conns)
-      ::close(c.fd);
+      close_link(c.io);
     conns.clear();
     npending = 0;
   }
@@ -530,7 +817,7 @@ struct gate::impl {
 // -- constructors, destructors, and assignment operators ------------------------
 
 gate::gate(caf::actor_system& sys, settings cfg)
-  : impl_(std::make_unique<impl>(sys, cfg)) {
+  : impl_(std::make_unique<impl>(sys, std::move(cfg))) {
   // nop
 }
 
@@ -599,19 +886,19 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
   if (!resolve(host, port, false, addrs, error))
     return fail(connect_failure::bad_address, error);
   // Connect to the first address that answers.
-  int fd = -1;
+  link l;
   auto last = connect_failure::refused;
   std::string last_what = "connection refused";
   for (auto& sa : addrs) {
-    fd = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    l.fd = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+    if (l.fd < 0)
       continue;
-    auto rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&sa),
+    auto rc = ::connect(l.fd, reinterpret_cast<const sockaddr*>(&sa),
                         length_of(sa));
     if (rc != 0 && errno == EINPROGRESS) {
-      if (!wait_for(fd, POLLOUT, deadline)) {
-        ::close(fd);
-        fd = -1;
+      if (!wait_for(l.fd, POLLOUT, deadline)) {
+        impl::close_link(l);
         last = connect_failure::timed_out;
         last_what = "no TCP connection within "
                     + std::to_string(timeout.count()) + " ms";
@@ -619,7 +906,7 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
       }
       int err = 0;
       socklen_t len = sizeof(err);
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      getsockopt(l.fd, SOL_SOCKET, SO_ERROR, &err, &len);
       rc = err == 0 ? 0 : -1;
       errno = err;
     }
@@ -628,38 +915,54 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
     last = errno == ECONNREFUSED ? connect_failure::refused
                                  : connect_failure::handshake_failed;
     last_what = errno_text(errno);
-    ::close(fd);
-    fd = -1;
+    impl::close_link(l);
   }
-  if (fd < 0)
+  if (l.fd < 0)
     return fail(last, last_what);
-  set_nodelay(fd);
-  auto close_fd = [&fd] {
-    if (fd >= 0)
-      ::close(fd);
-    fd = -1;
-  };
-  // Hellos: ours first, then the peer's.
-  if (!write_all(fd, encode_hello(self), deadline)) {
-    close_fd();
-    return fail(connect_failure::timed_out, "could not send the hello");
+  set_nodelay(l.fd);
+  struct closer {
+    link& l;
+    ~closer() {
+      impl::close_link(l);
+    }
+  } guard{l};
+  // TLS first, when configured.
+  std::vector<std::string> cert_names;
+  if (auto& tls = impl_->cfg.tls) {
+    l.ssl = tls->new_session(l.fd, false);
+    for (;;) {
+      auto res = link_tls_step(l);
+      if (res == io_result::progress)
+        break;
+      if (res != io_result::would_block)
+        return fail(connect_failure::handshake_failed,
+                    "TLS handshake failed: " + tls_error(l.ssl));
+      if (!wait_for(l.fd, l.wants, deadline))
+        return fail(connect_failure::timed_out,
+                    "no TLS handshake within " + std::to_string(timeout.count())
+                      + " ms");
+    }
+    cert_names = peer_names(l.ssl, tls->check());
   }
+  // Hellos: ours first, then the peer's.
+  if (!write_all(l, encode_hello(self), deadline))
+    return fail(connect_failure::timed_out, "could not send the hello");
   frame_header hdr;
   std::vector<uint8_t> payload;
-  switch (read_frame(fd, deadline, hdr, payload, error)) {
+  switch (read_frame(l, deadline, hdr, payload, error)) {
   case read_result::ok:
     break;
   case read_result::timed_out:
-    close_fd();
     return fail(connect_failure::timed_out,
                 "no handshake answer within " + std::to_string(timeout.count())
                   + " ms");
   case read_result::closed:
-    close_fd();
     return fail(connect_failure::handshake_failed,
-                "the peer closed the connection during the handshake");
+                l.ssl != nullptr
+                  ? "the peer closed the connection during the handshake ("
+                      + tls_error(l.ssl) + ")"
+                  : "the peer closed the connection during the handshake");
   case read_result::malformed:
-    close_fd();
     return fail(connect_failure::handshake_failed,
                 "not a rotina node: " + error);
   }
@@ -667,31 +970,27 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
     std::string reason;
     if (!decode_refuse(payload.data(), payload.size(), reason, error))
       reason = error;
-    close_fd();
     return fail(connect_failure::rejected, reason);
   }
   hello peer;
   if (hdr.type != frame_type::hello
-      || !decode_hello(payload.data(), payload.size(), peer, error)) {
-    close_fd();
+      || !decode_hello(payload.data(), payload.size(), peer, error))
     return fail(connect_failure::handshake_failed,
                 error.empty() ? "expected a hello frame" : error);
-  }
-  if (auto reason = check ? check(peer, where) : std::string{};
-      !reason.empty()) {
-    write_all(fd, encode_refuse(reason), deadline);
-    close_fd();
+  auto reason = l.ssl != nullptr ? match_name(peer.name, cert_names)
+                                 : std::string{};
+  if (reason.empty() && check)
+    reason = check(peer, where);
+  if (!reason.empty()) {
+    write_all(l, encode_refuse(reason), deadline);
     return fail(connect_failure::mismatch, reason);
   }
-  if (!write_all(fd, encode_ok(), deadline)) {
-    close_fd();
+  if (!write_all(l, encode_ok(), deadline))
     return fail(connect_failure::timed_out, "could not send ok");
-  }
-  // Hand the socket to BASP and wait for its own handshake.
+  // Hand the link to BASP and wait for its own handshake.
   auto& sys = impl_->sys;
-  auto sp = make_scribe(sys, fd, impl_->cfg.max_message_size,
+  auto sp = make_scribe(sys, l, impl_->cfg.max_message_size,
                         where + " (" + peer.name + ")", log);
-  fd = -1;
   using result = std::variant<connected, connect_error>;
   auto promise = std::make_shared<std::promise<result>>();
   auto future = promise->get_future();

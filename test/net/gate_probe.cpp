@@ -1,12 +1,14 @@
-// A node-less program around the transport gate, for the gate's tests:
+// A node-less program around the transport gate, for the gate's tests. With
+// ROTINA_PROBE_TLS=CERT,KEY,CA in the environment both modes use mutual TLS.
 //   gate_probe server [handshake-ms] [refuse-reason]
 //     listens on 127.0.0.1:0, prints "port N" on stdout, publishes an echo
 //     agent, logs refusals on stderr, and runs until stdin closes.
-//   gate_probe client PORT [timeout-ms]
+//   gate_probe client PORT [timeout-ms] [node-name]
 //     connects, asks the agent to echo "ping", prints "echo: ..." or
 //     "error <kind>: <message>" and exits 0 or 1.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -19,6 +21,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "rotina/detail/net_gate.hpp"
+#include "rotina/detail/net_tls.hpp"
 
 using namespace rotina::detail::net;
 using namespace std::chrono_literals;
@@ -39,6 +42,27 @@ hello me(const char* name) {
   return x;
 }
 
+/// Applies ROTINA_PROBE_TLS to `gs`; false (and a message) on error.
+bool tls_from_env(gate::settings& gs) {
+  auto env = std::getenv("ROTINA_PROBE_TLS");
+  if (env == nullptr || *env == 0)
+    return true;
+  std::string spec = env;
+  auto a = spec.find(',');
+  auto b = spec.find(',', a + 1);
+  tls_settings ts;
+  ts.certificate = spec.substr(0, a);
+  ts.key = spec.substr(a + 1, b - a - 1);
+  ts.ca_file = spec.substr(b + 1);
+  auto res = tls_context::make(ts);
+  if (auto err = std::get_if<std::string>(&res)) {
+    std::printf("error tls: %s\n", err->c_str());
+    return false;
+  }
+  gs.tls = std::get<std::shared_ptr<tls_context>>(res);
+  return true;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -50,6 +74,8 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   if (mode == "server") {
     gate::settings gs;
+    if (!tls_from_env(gs))
+      return 1;
     if (argc > 2)
       gs.handshake_timeout = std::chrono::milliseconds{std::stoi(argv[2])};
     std::string refuse = argc > 3 ? argv[3] : "";
@@ -85,8 +111,12 @@ int main(int argc, char** argv) {
     auto port = static_cast<uint16_t>(std::stoi(argv[2]));
     auto timeout = std::chrono::milliseconds{argc > 3 ? std::stoi(argv[3])
                                                       : 2000};
-    gate g{sys, {}};
-    auto res = g.connect("127.0.0.1", port, me("client"), {}, timeout);
+    gate::settings gs;
+    if (!tls_from_env(gs))
+      return 1;
+    gate g{sys, gs};
+    auto res = g.connect("127.0.0.1", port, me(argc > 4 ? argv[4] : "client"),
+                         {}, timeout);
     if (auto err = std::get_if<connect_error>(&res)) {
       std::printf("error %s: %s\n", to_string(err->kind),
                   err->message.c_str());

@@ -6,8 +6,10 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -514,6 +516,151 @@ BOOST_AUTO_TEST_CASE(a_half_open_connection_is_closed_and_nothing_leaks) {
   close(fd);
   server.say("pending");
   BOOST_CHECK_EQUAL(server.line_starting("pending "), "pending 0");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// -- mutual TLS -----------------------------------------------------------------
+
+namespace {
+
+/// A throwaway CA and certificates (test/net/make_certs.sh), made once per
+/// test run in a fresh temporary folder and removed afterwards.
+struct certs {
+  certs() {
+    char tmpl[] = "/tmp/rotina-certs-XXXXXX";
+    dir = mkdtemp(tmpl);
+    auto cmd = "bash " + std::string{ROTINA_SOURCE_DIR}
+               + "/test/net/make_certs.sh " + dir;
+    BOOST_REQUIRE_EQUAL(std::system(cmd.c_str()), 0);
+  }
+
+  ~certs() {
+    std::system(("rm -rf " + dir).c_str());
+  }
+
+  /// "CERT,KEY,CA" for ROTINA_PROBE_TLS.
+  std::string spec(const std::string& name, const std::string& ca = "ca") {
+    return dir + "/" + name + ".crt," + dir + "/" + name + ".key," + dir + "/"
+           + ca + ".crt";
+  }
+
+  std::string dir;
+};
+
+/// Starts a child with ROTINA_PROBE_TLS set to `tls` (empty: plain).
+std::unique_ptr<child> start_with_tls(const std::string& tls,
+                                      std::vector<std::string> args) {
+  if (tls.empty())
+    unsetenv("ROTINA_PROBE_TLS");
+  else
+    setenv("ROTINA_PROBE_TLS", tls.c_str(), 1);
+  auto result = std::make_unique<child>(std::move(args));
+  unsetenv("ROTINA_PROBE_TLS");
+  return result;
+}
+
+std::string tls_client(const std::string& tls, uint16_t port,
+                       const std::string& name = "client") {
+  auto c = start_with_tls(tls, {probe(), "client", std::to_string(port),
+                                "3000", name});
+  auto line = c->line_starting("", 8s);
+  c->wait();
+  return line;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(net_tls_suite)
+
+BOOST_AUTO_TEST_CASE(tls_peers_connect_and_reach_the_agent) {
+  certs ca;
+  auto server = start_with_tls(ca.spec("server"), {probe(), "server", "3000"});
+  auto port = port_of(*server);
+  BOOST_CHECK_EQUAL(tls_client(ca.spec("client"), port),
+                    "echo: ping from server");
+}
+
+BOOST_AUTO_TEST_CASE(a_plain_peer_cannot_reach_a_tls_node) {
+  certs ca;
+  auto server = start_with_tls(ca.spec("server"), {probe(), "server", "3000"});
+  auto port = port_of(*server);
+  auto line = tls_client("", port);
+  BOOST_CHECK_MESSAGE(line.rfind("error ", 0) == 0, line);
+  BOOST_CHECK_MESSAGE(server->err(300ms).find("TLS handshake failed")
+                        != std::string::npos,
+                      server->err());
+}
+
+BOOST_AUTO_TEST_CASE(a_tls_client_without_a_certificate_is_refused) {
+  certs ca;
+  auto server = start_with_tls(ca.spec("server"), {probe(), "server", "3000"});
+  auto port = port_of(*server);
+  auto cmd = "timeout 10 openssl s_client -connect 127.0.0.1:"
+             + std::to_string(port) + " -CAfile " + ca.dir
+             + "/ca.crt </dev/null >/dev/null 2>&1";
+  [[maybe_unused]] auto rc = std::system(cmd.c_str());
+  auto& err = server->err(300ms);
+  BOOST_CHECK_MESSAGE(err.find("TLS handshake failed") != std::string::npos
+                        && err.find("certificate") != std::string::npos,
+                      err);
+  BOOST_CHECK_EQUAL(tls_client(ca.spec("client"), port),
+                    "echo: ping from server");
+}
+
+BOOST_AUTO_TEST_CASE(a_certificate_from_another_ca_is_refused) {
+  certs ca;
+  auto server = start_with_tls(ca.spec("server"), {probe(), "server", "3000"});
+  auto port = port_of(*server);
+  auto line = tls_client(ca.spec("client-other", "ca"), port);
+  BOOST_CHECK_MESSAGE(line.rfind("error handshake failed:", 0) == 0, line);
+  BOOST_CHECK_MESSAGE(server->err(300ms).find("certificate verification "
+                                              "failed")
+                        != std::string::npos,
+                      server->err());
+}
+
+BOOST_AUTO_TEST_CASE(an_expired_certificate_is_refused) {
+  certs ca;
+  std::this_thread::sleep_for(1100ms); // client-expired's notAfter is now
+  auto server = start_with_tls(ca.spec("server"), {probe(), "server", "3000"});
+  auto port = port_of(*server);
+  auto line = tls_client(ca.spec("client-expired"), port);
+  BOOST_CHECK_MESSAGE(line.rfind("error handshake failed:", 0) == 0, line);
+  BOOST_CHECK_MESSAGE(server->err(300ms).find("certificate has expired")
+                        != std::string::npos,
+                      server->err());
+}
+
+BOOST_AUTO_TEST_CASE(a_name_that_does_not_match_the_certificate_is_refused) {
+  // mallory holds a valid certificate of the CA, for the name "mallory", and
+  // claims to be node "client".
+  certs ca;
+  auto server = start_with_tls(ca.spec("server"), {probe(), "server", "3000"});
+  auto port = port_of(*server);
+  auto line = tls_client(ca.spec("mallory"), port, "client");
+  BOOST_CHECK_MESSAGE(line.find("rejected by the peer") != std::string::npos
+                        && line.find("node name 'client' does not match its "
+                                     "certificate (names: 'mallory')")
+                             != std::string::npos,
+                      line);
+  BOOST_CHECK(server->err(300ms).find("does not match its certificate")
+              != std::string::npos);
+  // The same certificate with its own name is fine.
+  BOOST_CHECK_EQUAL(tls_client(ca.spec("mallory"), port, "mallory"),
+                    "echo: ping from server");
+}
+
+BOOST_AUTO_TEST_CASE(a_server_whose_name_does_not_match_is_refused_by_the_client) {
+  certs ca;
+  // The server presents mallory's certificate but says it is "server".
+  auto server = start_with_tls(ca.spec("mallory"), {probe(), "server", "3000"});
+  auto port = port_of(*server);
+  auto line = tls_client(ca.spec("client"), port);
+  BOOST_CHECK_MESSAGE(line.find("peer refused by this node") != std::string::npos
+                        && line.find("node name 'server' does not match")
+                             != std::string::npos,
+                      line);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -29,6 +29,8 @@
 
 namespace rotina::detail::net {
 
+class tls_context;
+
 /// Why an outgoing connection failed.
 enum class connect_failure {
   /// The address could not be parsed or resolved.
@@ -87,6 +89,8 @@ public:
     /// Largest BASP message accepted from a peer after the handshake; a
     /// header announcing more closes the connection (rotina.max-message-size).
     size_t max_message_size = 16 * 1024 * 1024;
+    /// Mutual TLS for every connection (accepted and made); null: plain TCP.
+    std::shared_ptr<tls_context> tls;
   };
 
   /// What the gate needs to accept peers.
