@@ -2,6 +2,14 @@
 
 #include <cstring>
 
+// g++ 12 at -O3 reports std::vector<uint8_t>::resize/insert on a buffer that
+// grew from empty as a write "into a region of size 0" (a known false positive
+// of -Wstringop-overflow, GCC bugs 106199 and 107852); every write below is
+// bounds-checked by the vector itself.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#  pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
+
 namespace rotina::detail::net {
 
 namespace {
@@ -35,20 +43,22 @@ public:
     if (x.size() > max_string)
       x = x.substr(0, max_string);
     u32(static_cast<uint32_t>(x.size()));
-    buf_.insert(buf_.end(), x.begin(), x.end());
+    auto at = buf_.size();
+    buf_.resize(at + x.size());
+    if (!x.empty())
+      std::memcpy(buf_.data() + at, x.data(), x.size());
   }
 
   /// Returns header + payload.
   std::vector<uint8_t> frame(frame_type type) && {
-    std::vector<uint8_t> result;
-    result.reserve(header_size + buf_.size());
-    result.insert(result.end(), magic, magic + 4);
-    result.push_back(static_cast<uint8_t>(type));
-    result.insert(result.end(), 3, uint8_t{0});
+    std::vector<uint8_t> result(header_size + buf_.size(), 0);
+    std::memcpy(result.data(), magic, 4);
+    result[4] = static_cast<uint8_t>(type);
     auto n = static_cast<uint32_t>(buf_.size());
-    for (int shift = 24; shift >= 0; shift -= 8)
-      result.push_back(static_cast<uint8_t>(n >> shift));
-    result.insert(result.end(), buf_.begin(), buf_.end());
+    for (int i = 0; i < 4; ++i)
+      result[8 + i] = static_cast<uint8_t>(n >> (24 - 8 * i));
+    if (!buf_.empty())
+      std::memcpy(result.data() + header_size, buf_.data(), buf_.size());
     return result;
   }
 
