@@ -127,29 +127,26 @@ struct link {
 /// Outcome of one read or write attempt.
 enum class io_result { progress, would_block, closed, failed };
 
-io_result link_read(link& l, uint8_t* buf, size_t size, size_t& got) {
-  got = 0;
-  if (l.ssl == nullptr) {
-    auto n = ::recv(l.fd, buf, size, 0);
-    if (n > 0) {
-      got = static_cast<size_t>(n);
-      return io_result::progress;
-    }
+/// Maps the result `n` of a socket call (`is_plain`) or of an OpenSSL call to
+/// an io_result, counting `n` bytes into `done` on progress and remembering
+/// what a blocked call waits for.
+io_result outcome(link& l, ssize_t n, bool is_plain, bool zero_is_eof,
+                  short plain_wants, size_t& done) {
+  done = 0;
+  if (n > 0 || (is_plain && n == 0 && !zero_is_eof)) {
+    done = static_cast<size_t>(n);
+    return io_result::progress;
+  }
+  if (is_plain) {
     if (n == 0)
       return io_result::closed;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-      l.wants = POLLIN;
+      l.wants = plain_wants;
       return io_result::would_block;
     }
     return io_result::failed;
   }
-  ERR_clear_error();
-  auto n = SSL_read(l.ssl, buf, static_cast<int>(size));
-  if (n > 0) {
-    got = static_cast<size_t>(n);
-    return io_result::progress;
-  }
-  switch (SSL_get_error(l.ssl, n)) {
+  switch (SSL_get_error(l.ssl, static_cast<int>(n))) {
   case SSL_ERROR_WANT_READ:
     l.wants = POLLIN;
     return io_result::would_block;
@@ -163,36 +160,21 @@ io_result link_read(link& l, uint8_t* buf, size_t size, size_t& got) {
   }
 }
 
-io_result link_write(link& l, const uint8_t* buf, size_t size, size_t& put) {
-  put = 0;
-  if (l.ssl == nullptr) {
-    auto n = ::send(l.fd, buf, size, MSG_NOSIGNAL);
-    if (n >= 0) {
-      put = static_cast<size_t>(n);
-      return io_result::progress;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-      l.wants = POLLOUT;
-      return io_result::would_block;
-    }
-    return io_result::failed;
-  }
+io_result link_read(link& l, uint8_t* buf, size_t size, size_t& got) {
+  if (l.ssl == nullptr)
+    return outcome(l, ::recv(l.fd, buf, size, 0), true, true, POLLIN, got);
   ERR_clear_error();
-  auto n = SSL_write(l.ssl, buf, static_cast<int>(size));
-  if (n > 0) {
-    put = static_cast<size_t>(n);
-    return io_result::progress;
-  }
-  switch (SSL_get_error(l.ssl, n)) {
-  case SSL_ERROR_WANT_READ:
-    l.wants = POLLIN;
-    return io_result::would_block;
-  case SSL_ERROR_WANT_WRITE:
-    l.wants = POLLOUT;
-    return io_result::would_block;
-  default:
-    return io_result::failed;
-  }
+  return outcome(l, SSL_read(l.ssl, buf, static_cast<int>(size)), false, true,
+                 POLLIN, got);
+}
+
+io_result link_write(link& l, const uint8_t* buf, size_t size, size_t& put) {
+  if (l.ssl == nullptr)
+    return outcome(l, ::send(l.fd, buf, size, MSG_NOSIGNAL), true, false,
+                   POLLOUT, put);
+  ERR_clear_error();
+  return outcome(l, SSL_write(l.ssl, buf, static_cast<int>(size)), false,
+                 false, POLLOUT, put);
 }
 
 /// One step of the TLS handshake: progress when done.
@@ -201,18 +183,8 @@ io_result link_tls_step(link& l) {
   auto n = SSL_do_handshake(l.ssl);
   if (n == 1)
     return io_result::progress;
-  switch (SSL_get_error(l.ssl, n)) {
-  case SSL_ERROR_WANT_READ:
-    l.wants = POLLIN;
-    return io_result::would_block;
-  case SSL_ERROR_WANT_WRITE:
-    l.wants = POLLOUT;
-    return io_result::would_block;
-  case SSL_ERROR_ZERO_RETURN:
-    return io_result::closed;
-  default:
-    return io_result::failed;
-  }
+  size_t ignored = 0;
+  return outcome(l, n, false, true, POLLIN, ignored);
 }
 
 /// Waits until `fd` is ready for `events` or `deadline` passed.
@@ -236,8 +208,8 @@ bool wait_for(int fd, short events, clock::time_point deadline) {
 enum class read_result { ok, timed_out, closed, malformed };
 
 /// Writes all of `bytes` before `deadline`.
-bool write_all(link& l, const std::vector<uint8_t>& bytes,
-               clock::time_point deadline) {
+read_result write_all(link& l, const std::vector<uint8_t>& bytes,
+                      clock::time_point deadline) {
   size_t done = 0;
   while (done < bytes.size()) {
     size_t put = 0;
@@ -247,13 +219,13 @@ bool write_all(link& l, const std::vector<uint8_t>& bytes,
       break;
     case io_result::would_block:
       if (!wait_for(l.fd, l.wants, deadline))
-        return false;
+        return read_result::timed_out;
       break;
     default:
-      return false;
+      return read_result::closed;
     }
   }
-  return true;
+  return read_result::ok;
 }
 
 /// Reads exactly `size` bytes before `deadline`.
@@ -945,8 +917,25 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
     cert_names = peer_names(l.ssl, tls->check());
   }
   // Hellos: ours first, then the peer's.
-  if (!write_all(l, encode_hello(self), deadline))
-    return fail(connect_failure::timed_out, "could not send the hello");
+  auto closed_why = [&l] {
+    return l.ssl != nullptr
+             ? "the peer closed the connection during the handshake ("
+                 + tls_error(l.ssl) + ")"
+             : std::string{"the peer closed the connection during the "
+                           "handshake"};
+  };
+  switch (write_all(l, encode_hello(self), deadline)) {
+  case read_result::ok:
+    break;
+  case read_result::timed_out:
+    return fail(connect_failure::timed_out, "could not send the hello within "
+                                              + std::to_string(timeout.count())
+                                              + " ms");
+  default:
+    // With TLS 1.3 a peer that refuses our certificate does so after our
+    // side of the TLS handshake finished: its alert arrives here.
+    return fail(connect_failure::handshake_failed, closed_why());
+  }
   frame_header hdr;
   std::vector<uint8_t> payload;
   switch (read_frame(l, deadline, hdr, payload, error)) {
@@ -957,11 +946,7 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
                 "no handshake answer within " + std::to_string(timeout.count())
                   + " ms");
   case read_result::closed:
-    return fail(connect_failure::handshake_failed,
-                l.ssl != nullptr
-                  ? "the peer closed the connection during the handshake ("
-                      + tls_error(l.ssl) + ")"
-                  : "the peer closed the connection during the handshake");
+    return fail(connect_failure::handshake_failed, closed_why());
   case read_result::malformed:
     return fail(connect_failure::handshake_failed,
                 "not a rotina node: " + error);
@@ -985,8 +970,8 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
     write_all(l, encode_refuse(reason), deadline);
     return fail(connect_failure::mismatch, reason);
   }
-  if (!write_all(l, encode_ok(), deadline))
-    return fail(connect_failure::timed_out, "could not send ok");
+  if (write_all(l, encode_ok(), deadline) != read_result::ok)
+    return fail(connect_failure::handshake_failed, "could not send ok");
   // Hand the link to BASP and wait for its own handshake.
   auto& sys = impl_->sys;
   auto sp = make_scribe(sys, l, impl_->cfg.max_message_size,
