@@ -51,7 +51,10 @@ private:
   /// Looks after which the waiter yields its thread as well, at every look.
   static constexpr int yield_after = 17;
 
-  void lock_slow() noexcept {
+  /// Out of line: inlined, its loop made every locked channel operation save
+  /// and restore extra registers even when the lock was free (rotina_micro's
+  /// try_send+try_recv pair, docs/benchmarks.md).
+  [[gnu::noinline]] void lock_slow() noexcept {
     unsigned backoff = 1;
     for (int looks = 1;; ++looks) {
       for (unsigned i = 0; i < backoff; ++i)
