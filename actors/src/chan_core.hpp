@@ -31,8 +31,7 @@ public:
 
   /// Takes `buf` (cap * type.size bytes, aligned to type.align; null if cap is
   /// 0), freed with the channel.
-  chan_core(size_t cap, const elem_type& type, runtime* rt,
-            unsigned char* buf);
+  chan_core(size_t cap, const elem_type& type, runtime* rt, unsigned char* buf);
 
   ~chan_core() override;
 
@@ -74,24 +73,33 @@ public:
   }
 
   /// A whole send: lock, attempt, park if asked, unlock, wake. Inline so that
-  /// the entry point (chan_send) and the virtual member share one body.
+  /// the entry point (chan_send) and the virtual member share one body. The
+  /// common case (room in the buffer, no receiver waiting) completes here
+  /// without a wake_list; everything else goes to send_slow. Both run the
+  /// same steps under the lock as send_locked, so the outcome is the same.
   op_status send_impl(void* value, const park_fn* park) {
-    wake_list wakes; // destroyed after the guard: wakes without the lock
-    std::lock_guard<spinlock> guard{lock_};
-    auto result = send_locked(value, wakes);
-    if (result == op_status::blocked && park != nullptr)
-      enqueue_send_locked(park->call(park->ctx));
-    return result;
+    lock_.lock();
+    if (!closed_ && recvq_.empty() && count_ < cap()) {
+      // send_locked's buffer branch (chan.go send: "Space is available in the
+      // channel buffer. Enqueue the element to send.").
+      push_locked(value);
+      lock_.unlock();
+      return op_status::done;
+    }
+    return send_slow(value, park);
   }
 
-  /// A whole receive, like send_impl.
+  /// A whole receive, like send_impl: the common case (a buffered value, no
+  /// sender waiting) completes here, the rest in recv_slow.
   op_status recv_impl(void* out, const park_fn* park) {
-    wake_list wakes;
-    std::lock_guard<spinlock> guard{lock_};
-    auto result = recv_locked(out, wakes);
-    if (result == op_status::blocked && park != nullptr)
-      enqueue_recv_locked(park->call(park->ctx));
-    return result;
+    lock_.lock();
+    if (count_ > 0 && sendq_.empty()) {
+      // recv_locked's buffer branch with no sender to move in.
+      pop_locked(out);
+      lock_.unlock();
+      return op_status::done;
+    }
+    return recv_slow(out, park);
   }
 
   /// Unlinks `w` if one of this channel's queues still holds it.
@@ -101,6 +109,53 @@ public:
   }
 
 private:
+  // -- slow paths (out of line: they need a wake_list) ------------------------
+
+  /// send_impl past its fast path: called with the lock held, releases it,
+  /// then wakes.
+  [[gnu::noinline]] op_status send_slow(void* value, const park_fn* park) {
+    wake_list wakes; // destroyed after the guard: wakes without the lock
+    std::lock_guard<spinlock> guard{lock_, std::adopt_lock};
+    auto result = send_locked(value, wakes);
+    if (result == op_status::blocked && park != nullptr)
+      enqueue_send_locked(park->call(park->ctx));
+    return result;
+  }
+
+  /// recv_impl past its fast path, like send_slow.
+  [[gnu::noinline]] op_status recv_slow(void* out, const park_fn* park) {
+    wake_list wakes;
+    std::lock_guard<spinlock> guard{lock_, std::adopt_lock};
+    auto result = recv_locked(out, wakes);
+    if (result == op_status::blocked && park != nullptr)
+      enqueue_recv_locked(park->call(park->ctx));
+    return result;
+  }
+
+  // -- buffer moves (under the lock) ------------------------------------------
+
+  /// Moves `*value` into the slot after the last buffered value; needs
+  /// count_ < cap().
+  void push_locked(void* value) noexcept {
+    auto cap = this->cap();
+    auto pos = head_ + count_;
+    if (pos >= cap)
+      pos -= cap;
+    move_value(slot(pos), value);
+    ++count_;
+  }
+
+  /// Moves the oldest buffered value into `out` and frees its slot; needs
+  /// count_ > 0.
+  void pop_locked(void* out) noexcept {
+    auto front = slot(head_);
+    move_value(out, front);
+    destroy_value(front);
+    if (++head_ == cap())
+      head_ = 0;
+    --count_;
+  }
+
   // -- value moves ------------------------------------------------------------
 
   inline void move_value(void* dst, void* src) const noexcept;
@@ -173,12 +228,8 @@ inline op_status chan_core::send_locked(void* value,
     complete(w, true, wakes);
     return op_status::done;
   }
-  if (auto cap = this->cap(); count_ < cap) {
-    auto pos = head_ + count_;
-    if (pos >= cap)
-      pos -= cap;
-    move_value(slot(pos), value);
-    ++count_;
+  if (count_ < cap()) {
+    push_locked(value);
     return op_status::done;
   }
   return op_status::blocked;
@@ -186,21 +237,11 @@ inline op_status chan_core::send_locked(void* value,
 
 inline op_status chan_core::recv_locked(void* out, wake_list& wakes) noexcept {
   if (count_ > 0) {
-    auto front = slot(head_);
-    move_value(out, front);
-    destroy_value(front);
-    auto cap = this->cap();
-    if (++head_ == cap)
-      head_ = 0;
-    --count_;
+    pop_locked(out);
     // chan.go recv: a slot is free, so the longest-waiting sender moves its
     // value in at the tail (the queue stays full, FIFO holds).
     if (auto w = sendq_.pop_claimed()) {
-      auto pos = head_ + count_;
-      if (pos >= cap)
-        pos -= cap;
-      move_value(slot(pos), w->slot);
-      ++count_;
+      push_locked(w->slot);
       complete(w, true, wakes);
     }
     return op_status::done;

@@ -251,6 +251,45 @@ BOOST_AUTO_TEST_CASE(try_send_hands_off_to_a_waiting_receiver) {
   BOOST_CHECK(!*got.recv_blocking());
 }
 
+// Go's chan.go recv: "the queue is full ... take the item at the head of the
+// queue. Make the sender enqueue its item at the tail of the queue". The
+// receive that frees a slot moves the longest-waiting sender's value in at
+// once; the core's fast path (buffer holds a value) must not skip that.
+BOOST_AUTO_TEST_CASE(a_recv_from_a_full_buffer_moves_a_parked_sender_in) {
+  runtime rt{test::opts()};
+  auto ch = make_chan<int>(rt, 2);
+  BOOST_REQUIRE(ch.try_send(1));
+  BOOST_REQUIRE(ch.try_send(2));
+  test::start(rt, [ch]() -> task<> { co_await ch.send(3); });
+  test::await_waiting(ch, 1, 0);
+  auto r = ch.try_recv();
+  BOOST_REQUIRE(r.status == recv_status::received);
+  BOOST_CHECK_EQUAL(*r.value, 1);
+  // Done under the receive's lock: no wait.
+  BOOST_CHECK_EQUAL(ch.len(), 2u);
+  BOOST_CHECK(ch.state()->waiting() == std::make_pair(size_t{0}, size_t{0}));
+  BOOST_CHECK_EQUAL(*ch.try_recv().value, 2);
+  BOOST_CHECK_EQUAL(*ch.try_recv().value, 3);
+}
+
+// Go's chan.go send: "Found a waiting receiver. We pass the value we want to
+// send directly to the receiver, bypassing the channel buffer". The core's
+// fast path (room in the buffer) must not buffer it instead.
+BOOST_AUTO_TEST_CASE(
+  a_send_to_a_buffered_channel_hands_off_to_a_parked_receiver) {
+  runtime rt{test::opts()};
+  auto ch = make_chan<int>(rt, 2);
+  auto got = test::start(rt, [ch]() -> task<error> {
+    auto v = co_await ch.recv();
+    co_return v&&* v == 7 ? error{} : error{errc::failed, "wrong value"};
+  });
+  test::await_waiting(ch, 0, 1);
+  BOOST_REQUIRE(ch.try_send(7));
+  BOOST_CHECK_EQUAL(ch.len(), 0u);
+  BOOST_CHECK(ch.state()->waiting() == std::make_pair(size_t{0}, size_t{0}));
+  BOOST_CHECK(!*got.recv_blocking());
+}
+
 BOOST_AUTO_TEST_CASE(values_come_out_in_fifo_order) {
   runtime rt{test::opts()};
   for (size_t cap : {0u, 1u, 7u, 1024u}) {

@@ -51,7 +51,10 @@ private:
   /// Looks after which the waiter yields its thread as well, at every look.
   static constexpr int yield_after = 17;
 
-  void lock_slow() noexcept {
+  /// Out of line: the rare path. Inlined, its loop grew the channel core's
+  /// send/recv fast paths (more registers saved and restored per operation
+  /// even when the lock was free; docs/benchmarks.md, "fanin").
+  [[gnu::noinline]] void lock_slow() noexcept {
     unsigned backoff = 1;
     for (int looks = 1;; ++looks) {
       for (unsigned i = 0; i < backoff; ++i)
