@@ -317,7 +317,7 @@ chan<T> make_chan_in(runtime* rt, size_t capacity) {
 } // namespace detail
 
 /// make_chan inside a goroutine: the channel belongs to the goroutine's
-/// runtime. Throws std::logic_error outside a goroutine.
+/// runtime. Throws panic_error (errc::misuse) outside a goroutine.
 template <class T>
 chan<T> make_chan(size_t capacity) {
   return make_chan<T>(

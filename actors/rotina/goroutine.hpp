@@ -154,7 +154,8 @@ caf::actor spawn_goroutine(runtime* rt, std::unique_ptr<body_base> b,
 /// The runtime of the goroutine running on this thread, or null.
 runtime* current_runtime() noexcept;
 
-/// Throws std::logic_error naming `what` if called outside a goroutine.
+/// Throws panic_error (errc::misuse) naming `what` if called outside a
+/// goroutine.
 runtime& require_current_runtime(const char* what);
 
 template <class F, class... Args>
@@ -245,7 +246,7 @@ void go(spawn_target rt, F&& f, Args&&... args) {
 }
 
 /// go from inside a goroutine: starts the new goroutine in the caller's
-/// runtime. Throws std::logic_error outside a goroutine.
+/// runtime. Throws panic_error (errc::misuse) outside a goroutine.
 template <class F, class... Args>
 requires(!std::is_same_v<std::remove_cvref_t<F>, runtime>) void go(
   F&& f, Args&&... args) {

@@ -75,8 +75,8 @@ private:
 /// period until stop(). Ticks are dropped for a slow receiver, as in Go.
 class ticker {
 public:
-  /// Go's time.NewTicker(d). Throws std::invalid_argument if d <= 0 (Go
-  /// panics: "non-positive interval for NewTicker").
+  /// Go's time.NewTicker(d). Throws panic_error "non-positive interval for
+  /// NewTicker" if d <= 0, as Go panics.
   ticker(runtime& rt, std::chrono::nanoseconds d);
 
   /// Go's time.NewTicker(d), inside a goroutine.

@@ -2,6 +2,7 @@
 // ...) and the spawn path. The goroutine actor itself and its invariants are
 // in goroutine_actor.hpp; the per-runtime registry in goroutine_env.cpp.
 #include "rotina/goroutine.hpp"
+#include "rotina/error.hpp"
 
 #include <cstdio>
 #include <stdexcept>
@@ -77,16 +78,19 @@ runtime* current_runtime() noexcept {
 
 runtime& require_current_runtime(const char* what) {
   if (tl_current == nullptr)
-    throw std::logic_error(std::string{what}
-                           + ": not called from a goroutine; pass the runtime");
+    throw panic_error{error{errc::misuse,
+                            std::string{what}
+                              + ": not called from a goroutine; pass the "
+                                "runtime"}};
   return tl_current->env().rt();
 }
 
 parker* park_current(std::coroutine_handle<> h, cancel_fn on_cancel,
                      void* ctx) {
   if (tl_current == nullptr)
-    throw std::logic_error("rotina: a blocking channel operation was awaited "
-                           "outside a goroutine");
+    throw panic_error{error{errc::misuse,
+                            "rotina: a blocking channel operation was awaited "
+                            "outside a goroutine"}};
   return tl_current->park(h, on_cancel, ctx);
 }
 
@@ -130,7 +134,8 @@ namespace rotina {
 
 void pause_awaiter::await_suspend(std::coroutine_handle<> h) {
   if (detail::tl_current == nullptr)
-    throw std::logic_error("rotina::sleep/yield awaited outside a goroutine");
+    throw panic_error{
+      error{errc::misuse, "rotina::sleep/yield awaited outside a goroutine"}};
   detail::tl_current->pause(h, delay_);
 }
 

@@ -10,6 +10,7 @@
 //   first (settle, once), and only while the runtime lives (rt_ is checked:
 //   a timer may outlive its runtime).
 #include "rotina/time.hpp"
+#include "rotina/error.hpp"
 
 #include <stdexcept>
 
@@ -156,7 +157,9 @@ timer::timer(std::chrono::nanoseconds d)
 ticker::ticker(runtime& rt, std::chrono::nanoseconds d)
   : ch_(make_chan<clock::time_point>(rt, 1)) {
   if (d.count() <= 0)
-    throw std::invalid_argument("non-positive interval for rotina::ticker");
+    // Go: panic(errors.New("non-positive interval for NewTicker"))
+    throw panic_error{
+      error{errc::misuse, "non-positive interval for NewTicker"}};
   state_ = detail::start_timer(rt, ch_, d, d);
 }
 

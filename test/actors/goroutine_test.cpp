@@ -49,6 +49,18 @@ task<> filter(recv_chan<int> in, send_chan<int> out, int prime) {
 
 BOOST_AUTO_TEST_SUITE(goroutine_suite, *utf::timeout(300))
 
+BOOST_AUTO_TEST_CASE(misuse_outside_a_goroutine_is_a_panic_error) {
+  // These threw std::logic_error (and the ticker std::invalid_argument):
+  // every misuse is a panic_error with errc::misuse (issue 10's convention).
+  runtime rt{test::opts()};
+  auto is_misuse = [](const panic_error& e) {
+    return e.err().code() == errc::misuse;
+  };
+  BOOST_CHECK_EXCEPTION(make_chan<int>(), panic_error, is_misuse);
+  BOOST_CHECK_EXCEPTION(ticker(rt, std::chrono::nanoseconds{0}), panic_error,
+                        is_misuse);
+}
+
 BOOST_AUTO_TEST_CASE(go_copies_the_arguments_when_called) {
   runtime rt{test::opts()};
   auto out = make_chan<std::string>(rt, 1);

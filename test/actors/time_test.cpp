@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_ticker_ticks_until_stopped) {
   });
   BOOST_CHECK(!err);
   BOOST_CHECK_EQUAL(*ticks, 5);
-  BOOST_CHECK_THROW(ticker(rt, 0ms), std::invalid_argument);
+  BOOST_CHECK_THROW(ticker(rt, 0ms), panic_error);
 }
 
 BOOST_AUTO_TEST_CASE(a_slow_receiver_loses_ticks_instead_of_queueing_them) {
