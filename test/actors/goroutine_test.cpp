@@ -179,7 +179,7 @@ BOOST_AUTO_TEST_CASE(go_inside_a_goroutine_uses_its_runtime) {
     co_await out.send(sum);
   }));
   BOOST_CHECK_EQUAL(*out.recv_blocking(), 45);
-  BOOST_CHECK_THROW(go([] {}), std::logic_error); // not in a goroutine
+  BOOST_CHECK_THROW(go([] {}), panic_error); // not in a goroutine
 }
 
 BOOST_AUTO_TEST_CASE(a_blocking_goroutine_does_not_stall_the_scheduler) {
