@@ -2,7 +2,8 @@
 #   make demo   install missing packages, Release build with clang++ (in
 #               build/demo; g++ 12 miscompiles coroutines, docs/gcc12.md), run
 #               the sample apps one after another (hello, stock, pipeline,
-#               workers, sieve, select, temperature, errgroup)
+#               workers, sieve, select, temperature, errgroup, mandelbrot,
+#               wordfreq)
 #   make test   install missing packages, then build and test with clang++
 #               and g++ under ASan+UBSan (-Werror), once more in Release (with
 #               the benchmarks, each run once at a tiny size: ctest -L bench), and
@@ -30,7 +31,8 @@ deps:
 
 # -- demo ----------------------------------------------------------------------
 
-DEMO_APPS := hello stock pipeline workers sieve select temperature errgroup
+DEMO_APPS := hello stock pipeline workers sieve select temperature errgroup \
+             mandelbrot wordfreq
 # clang++: Debian 12's g++ 12 miscompiles coroutine code (docs/gcc12.md).
 DEMO_CXX ?= clang++
 
@@ -43,6 +45,7 @@ demo: deps
 	    hello) args="--config-file=config/default.ini" ;; \
 	    sieve) args="100" ;; \
 	    errgroup) args="apps/errgroup/testdata" ;; \
+	    mandelbrot) args="--out=build/demo/mandelbrot.png" ;; \
 	    *) args="" ;; \
 	  esac; \
 	  echo; echo "== $$app $$args"; \
