@@ -53,8 +53,7 @@ public:
                context_kind k)
     : parent(std::move(parent_node)),
       rt(rt_ptr != nullptr ? rt_ptr->ref() : runtime_ref{}),
-      cancelable(is_cancelable),
-      kind(k) {
+      cancelable(is_cancelable), kind(k) {
     if (parent && parent->deadline)
       deadline = parent->deadline;
     if (cancelable) {

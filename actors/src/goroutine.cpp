@@ -78,10 +78,10 @@ runtime* current_runtime() noexcept {
 
 runtime& require_current_runtime(const char* what) {
   if (tl_current == nullptr)
-    throw panic_error{error{errc::misuse,
-                            std::string{what}
-                              + ": not called from a goroutine; pass the "
-                                "runtime"}};
+    throw panic_error{
+      error{errc::misuse, std::string{what}
+                            + ": not called from a goroutine; pass the "
+                              "runtime"}};
   return tl_current->env().rt();
 }
 

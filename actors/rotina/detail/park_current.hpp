@@ -18,7 +18,8 @@ using cancel_fn = bool (*)(void* ctx) noexcept;
 
 /// Parks the goroutine running on this thread at `h`: the next `unpark` of the
 /// returned parker resumes `h` (once). Call it before the waiter becomes
-/// visible to other threads. Throws panic_error (errc::misuse) outside a goroutine.
+/// visible to other threads. Throws panic_error (errc::misuse) outside a
+/// goroutine.
 parker* park_current(std::coroutine_handle<> h, cancel_fn on_cancel, void* ctx);
 
 /// Undoes `park_current` when the awaiter completed without suspending and no
