@@ -91,8 +91,8 @@ bool resolve(const std::string& host, uint16_t port, bool passive,
     hints.ai_flags = AI_PASSIVE;
   addrinfo* res = nullptr;
   auto service = std::to_string(port);
-  auto rc = getaddrinfo(host.empty() ? nullptr : host.c_str(),
-                        service.c_str(), &hints, &res);
+  auto rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(),
+                        &hints, &res);
   if (rc != 0) {
     error = "cannot resolve '" + host + "': " + gai_strerror(rc);
     return false;
@@ -114,7 +114,8 @@ socklen_t length_of(const sockaddr_storage& sa) {
   return sa.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
 }
 
-// -- plain or TLS I/O on one connection ----------------------------------------
+// -- plain or TLS I/O on one connection
+// ----------------------------------------
 
 /// A connection's byte stream: the socket, or a TLS session on it.
 struct link {
@@ -173,8 +174,8 @@ io_result link_write(link& l, const uint8_t* buf, size_t size, size_t& put) {
     return outcome(l, ::send(l.fd, buf, size, MSG_NOSIGNAL), true, false,
                    POLLOUT, put);
   ERR_clear_error();
-  return outcome(l, SSL_write(l.ssl, buf, static_cast<int>(size)), false,
-                 false, POLLOUT, put);
+  return outcome(l, SSL_write(l.ssl, buf, static_cast<int>(size)), false, false,
+                 POLLOUT, put);
 }
 
 /// One step of the TLS handshake: progress when done.
@@ -195,8 +196,8 @@ bool wait_for(int fd, short events, clock::time_point deadline) {
     if (left.count() <= 0)
       return false;
     pollfd p{fd, events, 0};
-    auto rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(),
-                                                                 1000)));
+    auto rc
+      = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
     if (rc > 0)
       return true;
     if (rc < 0 && errno != EINTR)
@@ -204,18 +205,20 @@ bool wait_for(int fd, short events, clock::time_point deadline) {
   }
 }
 
-/// Blocking outcomes of the connecting side.
+/// Blocking outcomes of the connecting side (reads and writes).
 enum class read_result { ok, timed_out, closed, malformed };
 
-/// Writes all of `bytes` before `deadline`.
-read_result write_all(link& l, const std::vector<uint8_t>& bytes,
-                      clock::time_point deadline) {
+/// Moves `size` bytes with `step(offset, count, moved)` (a link_read or
+/// link_write) before `deadline`, waiting whenever the link would block.
+template <class Step>
+read_result transfer_all(link& l, size_t size, clock::time_point deadline,
+                         Step step) {
   size_t done = 0;
-  while (done < bytes.size()) {
-    size_t put = 0;
-    switch (link_write(l, bytes.data() + done, bytes.size() - done, put)) {
+  while (done < size) {
+    size_t moved = 0;
+    switch (step(done, size - done, moved)) {
     case io_result::progress:
-      done += put;
+      done += moved;
       break;
     case io_result::would_block:
       if (!wait_for(l.fd, l.wants, deadline))
@@ -228,25 +231,21 @@ read_result write_all(link& l, const std::vector<uint8_t>& bytes,
   return read_result::ok;
 }
 
+/// Writes all of `bytes` before `deadline`.
+read_result write_all(link& l, const std::vector<uint8_t>& bytes,
+                      clock::time_point deadline) {
+  return transfer_all(l, bytes.size(), deadline,
+                      [&](size_t at, size_t n, size_t& put) {
+                        return link_write(l, bytes.data() + at, n, put);
+                      });
+}
+
 /// Reads exactly `size` bytes before `deadline`.
 read_result read_exactly(link& l, uint8_t* buf, size_t size,
                          clock::time_point deadline) {
-  size_t done = 0;
-  while (done < size) {
-    size_t got = 0;
-    switch (link_read(l, buf + done, size - done, got)) {
-    case io_result::progress:
-      done += got;
-      break;
-    case io_result::would_block:
-      if (!wait_for(l.fd, l.wants, deadline))
-        return read_result::timed_out;
-      break;
-    default:
-      return read_result::closed;
-    }
-  }
-  return read_result::ok;
+  return transfer_all(l, size, deadline, [&](size_t at, size_t n, size_t& got) {
+    return link_read(l, buf + at, n, got);
+  });
 }
 
 /// Reads one frame before `deadline`.
@@ -264,11 +263,11 @@ read_result read_frame(link& l, clock::time_point deadline, frame_header& hdr,
   return read_result::ok;
 }
 
-// -- hand-off to BASP ----------------------------------------------------------
+// -- hand-off to BASP
+// ----------------------------------------------------------
 
 caf::actor basp_of(caf::actor_system& sys) {
-  return sys.middleman().named_broker<caf::io::basp_broker>(
-    caf::atom("BASP"));
+  return sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
 }
 
 /// The stream policy of a TLS link (CAF's stream_impl calls it).
@@ -330,13 +329,11 @@ template <class Policy>
 class gate_scribe final : public caf::io::scribe {
 public:
   template <class... Ts>
-  gate_scribe(caf::io::network::default_multiplexer& mpx, int fd,
-              size_t limit, std::string peer, log_fn log, Ts&&... xs)
+  gate_scribe(caf::io::network::default_multiplexer& mpx, int fd, size_t limit,
+              std::string peer, log_fn log, Ts&&... xs)
     : scribe(caf::io::network::conn_hdl_from_socket(fd)),
-      stream_(mpx, fd, std::forward<Ts>(xs)...),
-      limit_(limit),
-      peer_(std::move(peer)),
-      log_(std::move(log)) {
+      stream_(mpx, fd, std::forward<Ts>(xs)...), limit_(limit),
+      peer_(std::move(peer)), log_(std::move(log)) {
     // nop
   }
 
@@ -445,7 +442,8 @@ const char* to_string(connect_failure x) noexcept {
   return "unknown";
 }
 
-// -- the gate thread ------------------------------------------------------------
+// -- the gate thread
+// ------------------------------------------------------------
 
 struct gate::impl {
   /// One incoming connection during its handshake.
@@ -459,7 +457,8 @@ struct gate::impl {
       write_reply,
       /// Waiting for the peer's ok (or refusal).
       read_answer,
-    } stage = read_hello;
+    } stage
+      = read_hello;
     link io;
     std::string address;
     clock::time_point deadline;
@@ -523,8 +522,8 @@ struct gate::impl {
         auto now = clock::now();
         if (now - last_flood_log >= 1s) {
           log("rotina: refused " + std::to_string(flood_refused)
-              + " connection(s) from " + address_of(sa) + " and others: "
-              + std::to_string(cfg.max_pending)
+              + " connection(s) from " + address_of(sa)
+              + " and others: " + std::to_string(cfg.max_pending)
               + " handshakes already in progress");
           flood_refused = 0;
           last_flood_log = now;
@@ -613,8 +612,8 @@ struct gate::impl {
   void hand_off(pending_conn& c) {
     auto sp = make_scribe(sys, c.io, cfg.max_message_size,
                           c.address + " (" + c.peer.name + ")", how.log);
-    caf::anon_send(basp_of(sys), caf::publish_atom::value, std::move(sp),
-                   port, how.agent, std::set<std::string>{});
+    caf::anon_send(basp_of(sys), caf::publish_atom::value, std::move(sp), port,
+                   how.agent, std::set<std::string>{});
     if (how.joined)
       how.joined(c.peer, c.address);
   }
@@ -630,8 +629,8 @@ struct gate::impl {
     case io_result::would_block:
       return true;
     default:
-      log("rotina: refused peer " + c.address + ": TLS handshake failed: "
-          + tls_error(c.io.ssl));
+      log("rotina: refused peer " + c.address
+          + ": TLS handshake failed: " + tls_error(c.io.ssl));
       return false;
     }
   }
@@ -641,8 +640,8 @@ struct gate::impl {
   bool on_readable(pending_conn& c) {
     for (;;) {
       size_t got = 0;
-      switch (link_read(c.io, c.in.data() + c.filled, c.in.size() - c.filled,
-                        got)) {
+      switch (
+        link_read(c.io, c.in.data() + c.filled, c.in.size() - c.filled, got)) {
       case io_result::progress:
         break;
       case io_result::would_block:
@@ -741,8 +740,8 @@ struct gate::impl {
         fds.push_back({c.io.fd, c.io.wants, 0});
         next = std::min(next, c.deadline);
       }
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next
-                                                                      - now);
+      auto ms
+        = std::chrono::duration_cast<std::chrono::milliseconds>(next - now);
       auto rc = ::poll(fds.data(), fds.size(),
                        static_cast<int>(std::max<int64_t>(ms.count(), 0)));
       if (rc < 0 && errno != EINTR)
@@ -786,7 +785,8 @@ struct gate::impl {
   }
 };
 
-// -- constructors, destructors, and assignment operators ------------------------
+// -- constructors, destructors, and assignment operators
+// ------------------------
 
 gate::gate(caf::actor_system& sys, settings cfg)
   : impl_(std::make_unique<impl>(sys, std::move(cfg))) {
@@ -797,10 +797,11 @@ gate::~gate() {
   stop();
 }
 
-// -- operations -------------------------------------------------------------------
+// -- operations
+// -------------------------------------------------------------------
 
-std::variant<uint16_t, std::string>
-gate::listen(const std::string& host, uint16_t port, listener how) {
+std::variant<uint16_t, std::string> gate::listen(const std::string& host,
+                                                 uint16_t port, listener how) {
   auto& d = *impl_;
   if (d.listen_fd >= 0)
     return std::string{"this node already listens on port "}
@@ -862,12 +863,12 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
   auto last = connect_failure::refused;
   std::string last_what = "connection refused";
   for (auto& sa : addrs) {
-    l.fd = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
+    l.fd
+      = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (l.fd < 0)
       continue;
-    auto rc = ::connect(l.fd, reinterpret_cast<const sockaddr*>(&sa),
-                        length_of(sa));
+    auto rc
+      = ::connect(l.fd, reinterpret_cast<const sockaddr*>(&sa), length_of(sa));
     if (rc != 0 && errno == EINPROGRESS) {
       if (!wait_for(l.fd, POLLOUT, deadline)) {
         impl::close_link(l);
@@ -942,9 +943,9 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
   case read_result::ok:
     break;
   case read_result::timed_out:
-    return fail(connect_failure::timed_out,
-                "no handshake answer within " + std::to_string(timeout.count())
-                  + " ms");
+    return fail(connect_failure::timed_out, "no handshake answer within "
+                                              + std::to_string(timeout.count())
+                                              + " ms");
   case read_result::closed:
     return fail(connect_failure::handshake_failed, closed_why());
   case read_result::malformed:
@@ -962,8 +963,8 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
       || !decode_hello(payload.data(), payload.size(), peer, error))
     return fail(connect_failure::handshake_failed,
                 error.empty() ? "expected a hello frame" : error);
-  auto reason = l.ssl != nullptr ? match_name(peer.name, cert_names)
-                                 : std::string{};
+  auto reason
+    = l.ssl != nullptr ? match_name(peer.name, cert_names) : std::string{};
   if (reason.empty() && check)
     reason = check(peer, where);
   if (!reason.empty()) {
@@ -987,14 +988,13 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
       .then(
         [=](caf::node_id& nid, caf::strong_actor_ptr& agent,
             std::set<std::string>&) {
-          promise->set_value(connected{peer, std::move(nid),
-                                       std::move(agent)});
+          promise->set_value(connected{peer, std::move(nid), std::move(agent)});
         },
         [=](caf::error& err) {
-          promise->set_value(
-            connect_error{connect_failure::handshake_failed,
-                          "connect to " + where + ": BASP handshake failed: "
-                            + ctx->system().render(err)});
+          promise->set_value(connect_error{connect_failure::handshake_failed,
+                                           "connect to " + where
+                                             + ": BASP handshake failed: "
+                                             + ctx->system().render(err)});
         });
   });
   // The request above always answers (its own timeout); the extra second is

@@ -32,7 +32,8 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-// -- a child process, always reaped ---------------------------------------------
+// -- a child process, always reaped
+// ---------------------------------------------
 
 class child {
 public:
@@ -205,16 +206,37 @@ bool closed_by_peer(int fd, std::chrono::milliseconds timeout) {
 }
 
 std::string run_client(uint16_t port, int timeout_ms = 2000) {
-  child c{{probe(), "client", std::to_string(port),
-           std::to_string(timeout_ms)}};
+  child c{
+    {probe(), "client", std::to_string(port), std::to_string(timeout_ms)}};
   auto line = c.line_starting("", std::chrono::milliseconds{timeout_ms + 5000});
   c.wait();
   return line;
 }
 
+/// Runs `attack(fd)` on a fresh connection to `server` and checks that the
+/// server closes it and that its RSS grows by less than 4 MiB. One real peer
+/// connects first, so that threads and allocator caches that any connection
+/// brings are in the "before" figure.
+template <class Attack>
+void check_closed_and_rss_flat(child& server, uint16_t port, Attack attack) {
+  BOOST_REQUIRE_EQUAL(run_client(port), "echo: ping from server");
+  std::this_thread::sleep_for(200ms);
+  auto before = server.rss_kib();
+  int fd = raw_connect(port);
+  attack(fd);
+  BOOST_CHECK(closed_by_peer(fd, 2s));
+  close(fd);
+  std::this_thread::sleep_for(200ms);
+  auto after = server.rss_kib();
+  BOOST_TEST_MESSAGE("RSS before " << before << " KiB, after " << after
+                                   << " KiB");
+  BOOST_CHECK_LT(after - before, 4 * 1024); // well under 4 MiB
+}
+
 } // namespace
 
-// -- frames ---------------------------------------------------------------------
+// -- frames
+// ---------------------------------------------------------------------
 
 BOOST_AUTO_TEST_SUITE(net_frame_suite)
 
@@ -265,8 +287,8 @@ BOOST_AUTO_TEST_CASE(trailing_garbage_is_refused) {
 
 BOOST_AUTO_TEST_CASE(a_huge_length_is_refused_before_allocation) {
   // The 4 GiB announcement that makes CAF 0.17's BASP allocate it.
-  std::array<uint8_t, header_size> raw{'R', 'T', 'N', 'A', 1, 0, 0, 0,
-                                       0xff, 0xff, 0xff, 0xff};
+  std::array<uint8_t, header_size> raw{'R', 'T', 'N',  'A',  1,    0,
+                                       0,   0,   0xff, 0xff, 0xff, 0xff};
   frame_header hdr;
   std::string error;
   BOOST_CHECK(!parse_header(raw.data(), hdr, error));
@@ -277,8 +299,8 @@ BOOST_AUTO_TEST_CASE(a_huge_length_is_refused_before_allocation) {
 BOOST_AUTO_TEST_CASE(bad_magic_type_and_reserved_bytes_are_refused) {
   std::string error;
   frame_header hdr;
-  std::array<uint8_t, header_size> raw{'R', 'T', 'N', 'B', 1, 0, 0, 0, 0, 0, 0,
-                                       0};
+  std::array<uint8_t, header_size> raw{'R', 'T', 'N', 'B', 1, 0,
+                                       0,   0,   0,   0,   0, 0};
   BOOST_CHECK(!parse_header(raw.data(), hdr, error));
   BOOST_CHECK(error.find("magic") != std::string::npos);
   raw[3] = 'A';
@@ -300,14 +322,14 @@ BOOST_AUTO_TEST_CASE(an_oversized_string_is_refused) {
   hello y;
   std::string error;
   BOOST_CHECK(!decode_hello(payload.data(), payload.size(), y, error));
-  BOOST_CHECK_MESSAGE(error.find("name: string of 4097 bytes")
-                        != std::string::npos,
-                      error);
+  BOOST_CHECK_MESSAGE(
+    error.find("name: string of 4097 bytes") != std::string::npos, error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// -- the gate against real peers and attackers ------------------------------------
+// -- the gate against real peers and attackers
+// ------------------------------------
 
 BOOST_AUTO_TEST_SUITE(net_gate_suite)
 
@@ -343,12 +365,11 @@ BOOST_AUTO_TEST_CASE(connect_to_a_frozen_node_times_out_within_its_bound) {
   kill(server.pid(), SIGCONT);
   BOOST_CHECK_MESSAGE(line.rfind("error timed out:", 0) == 0, line);
   // The client's own timeout is 500 ms; the rest is process start-up.
-  BOOST_CHECK_MESSAGE(took < 4000ms,
-                      "took "
-                        << std::chrono::duration_cast<std::chrono::milliseconds>(
-                             took)
-                             .count()
-                        << " ms");
+  BOOST_CHECK_MESSAGE(
+    took < 4000ms,
+    "took "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+      << " ms");
 }
 
 BOOST_AUTO_TEST_CASE(a_refusing_node_says_why_on_both_sides) {
@@ -372,8 +393,8 @@ BOOST_AUTO_TEST_CASE(garbage_closes_the_connection_and_the_node_survives) {
   send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
   BOOST_CHECK(closed_by_peer(fd, 2s));
   close(fd);
-  BOOST_CHECK_MESSAGE(server.err().find("not a rotina node") != std::string::npos,
-                      server.err());
+  BOOST_CHECK_MESSAGE(
+    server.err().find("not a rotina node") != std::string::npos, server.err());
   BOOST_CHECK_EQUAL(run_client(port), "echo: ping from server");
 }
 
@@ -397,22 +418,11 @@ BOOST_AUTO_TEST_CASE(a_basp_kill_frame_before_any_handshake_reaches_nothing) {
 BOOST_AUTO_TEST_CASE(a_four_gib_announcement_does_not_grow_the_node) {
   child server{{probe(), "server", "2000"}};
   auto port = port_of(server);
-  // One real peer first, so that threads and allocator caches that any
-  // connection brings are in `before`.
-  BOOST_REQUIRE_EQUAL(run_client(port), "echo: ping from server");
-  std::this_thread::sleep_for(200ms);
-  auto before = server.rss_kib();
-  std::array<uint8_t, header_size> raw{'R', 'T', 'N', 'A', 1, 0, 0, 0,
-                                       0xff, 0xff, 0xff, 0xff};
-  int fd = raw_connect(port);
-  send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
-  BOOST_CHECK(closed_by_peer(fd, 2s));
-  close(fd);
-  std::this_thread::sleep_for(200ms);
-  auto after = server.rss_kib();
-  BOOST_TEST_MESSAGE("RSS before " << before << " KiB, after " << after
-                                   << " KiB");
-  BOOST_CHECK_LT(after - before, 4 * 1024); // well under 4 MiB
+  check_closed_and_rss_flat(server, port, [](int fd) {
+    std::array<uint8_t, header_size> raw{'R', 'T', 'N',  'A',  1,    0,
+                                         0,   0,   0xff, 0xff, 0xff, 0xff};
+    send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
+  });
   BOOST_CHECK(server.err().find("4294967295 bytes") != std::string::npos);
 }
 
@@ -422,40 +432,29 @@ BOOST_AUTO_TEST_CASE(after_the_handshake_an_oversized_message_closes_the_link) {
   // instead of allocating (RSS stays flat) and logs why.
   child server{{probe(), "server", "2000"}};
   auto port = port_of(server);
-  // One real peer first, so that threads and allocator caches that any
-  // connection brings are in `before`.
-  BOOST_REQUIRE_EQUAL(run_client(port), "echo: ping from server");
-  std::this_thread::sleep_for(200ms);
-  auto before = server.rss_kib();
-  int fd = raw_connect(port);
-  hello me;
-  me.name = "raw-peer";
-  auto frame = encode_hello(me);
-  send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
-  // The server's hello: header, then payload.
-  std::vector<uint8_t> buf(header_size);
-  BOOST_REQUIRE_EQUAL(recv(fd, buf.data(), header_size, MSG_WAITALL),
-                      static_cast<ssize_t>(header_size));
-  frame_header hdr;
-  std::string error;
-  BOOST_REQUIRE(parse_header(buf.data(), hdr, error));
-  buf.resize(hdr.length);
-  BOOST_REQUIRE_EQUAL(recv(fd, buf.data(), hdr.length, MSG_WAITALL),
-                      static_cast<ssize_t>(hdr.length));
-  auto ok = encode_ok();
-  send(fd, ok.data(), ok.size(), MSG_NOSIGNAL);
-  // BASP header: client_handshake (1), pads, flags, payload_len 1 GiB, ...
-  std::array<uint8_t, 32> basp{};
-  basp[0] = 0x01;
-  basp[4] = 0x40;
-  send(fd, basp.data(), basp.size(), MSG_NOSIGNAL);
-  BOOST_CHECK(closed_by_peer(fd, 2s));
-  close(fd);
-  std::this_thread::sleep_for(200ms);
-  auto after = server.rss_kib();
-  BOOST_TEST_MESSAGE("RSS before " << before << " KiB, after " << after
-                                   << " KiB");
-  BOOST_CHECK_LT(after - before, 4 * 1024);
+  check_closed_and_rss_flat(server, port, [](int fd) {
+    hello me;
+    me.name = "raw-peer";
+    auto frame = encode_hello(me);
+    send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+    // The server's hello: header, then payload.
+    std::vector<uint8_t> buf(header_size);
+    BOOST_REQUIRE_EQUAL(recv(fd, buf.data(), header_size, MSG_WAITALL),
+                        static_cast<ssize_t>(header_size));
+    frame_header hdr;
+    std::string error;
+    BOOST_REQUIRE(parse_header(buf.data(), hdr, error));
+    buf.resize(hdr.length);
+    BOOST_REQUIRE_EQUAL(recv(fd, buf.data(), hdr.length, MSG_WAITALL),
+                        static_cast<ssize_t>(hdr.length));
+    auto ok = encode_ok();
+    send(fd, ok.data(), ok.size(), MSG_NOSIGNAL);
+    // BASP header: client_handshake (1), pads, flags, payload_len 1 GiB, ...
+    std::array<uint8_t, 32> basp{};
+    basp[0] = 0x01;
+    basp[4] = 0x40;
+    send(fd, basp.data(), basp.size(), MSG_NOSIGNAL);
+  });
   BOOST_CHECK_MESSAGE(server.err().find("1073741824-byte message")
                         != std::string::npos,
                       server.err());
@@ -478,12 +477,11 @@ BOOST_AUTO_TEST_CASE(a_slowloris_client_is_cut_at_the_handshake_timeout) {
   auto took = clock_type::now() - start;
   close(fd);
   BOOST_CHECK(closed);
-  BOOST_CHECK_MESSAGE(took < 2500ms,
-                      "cut after "
-                        << std::chrono::duration_cast<std::chrono::milliseconds>(
-                             took)
-                             .count()
-                        << " ms");
+  BOOST_CHECK_MESSAGE(
+    took < 2500ms,
+    "cut after "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+      << " ms");
   BOOST_CHECK(server.err().find("no complete handshake within 400 ms")
               != std::string::npos);
 }
@@ -520,7 +518,8 @@ BOOST_AUTO_TEST_CASE(a_half_open_connection_is_closed_and_nothing_leaks) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// -- mutual TLS -----------------------------------------------------------------
+// -- mutual TLS
+// -----------------------------------------------------------------
 
 namespace {
 
@@ -562,8 +561,8 @@ std::unique_ptr<child> start_with_tls(const std::string& tls,
 
 std::string tls_client(const std::string& tls, uint16_t port,
                        const std::string& name = "client") {
-  auto c = start_with_tls(tls, {probe(), "client", std::to_string(port),
-                                "3000", name});
+  auto c = start_with_tls(
+    tls, {probe(), "client", std::to_string(port), "3000", name});
   auto line = c->line_starting("", 8s);
   c->wait();
   return line;
@@ -596,9 +595,9 @@ BOOST_AUTO_TEST_CASE(a_tls_client_without_a_certificate_is_refused) {
   certs ca;
   auto server = start_with_tls(ca.spec("server"), {probe(), "server", "3000"});
   auto port = port_of(*server);
-  auto cmd = "timeout 10 openssl s_client -connect 127.0.0.1:"
-             + std::to_string(port) + " -CAfile " + ca.dir
-             + "/ca.crt </dev/null >/dev/null 2>&1";
+  auto cmd
+    = "timeout 10 openssl s_client -connect 127.0.0.1:" + std::to_string(port)
+      + " -CAfile " + ca.dir + "/ca.crt </dev/null >/dev/null 2>&1";
   [[maybe_unused]] auto rc = std::system(cmd.c_str());
   auto& err = server->err(300ms);
   BOOST_CHECK_MESSAGE(err.find("TLS handshake failed") != std::string::npos
@@ -651,16 +650,17 @@ BOOST_AUTO_TEST_CASE(a_name_that_does_not_match_the_certificate_is_refused) {
                     "echo: ping from server");
 }
 
-BOOST_AUTO_TEST_CASE(a_server_whose_name_does_not_match_is_refused_by_the_client) {
+BOOST_AUTO_TEST_CASE(
+  a_server_whose_name_does_not_match_is_refused_by_the_client) {
   certs ca;
   // The server presents mallory's certificate but says it is "server".
   auto server = start_with_tls(ca.spec("mallory"), {probe(), "server", "3000"});
   auto port = port_of(*server);
   auto line = tls_client(ca.spec("client"), port);
-  BOOST_CHECK_MESSAGE(line.find("peer refused by this node") != std::string::npos
-                        && line.find("node name 'server' does not match")
-                             != std::string::npos,
-                      line);
+  BOOST_CHECK_MESSAGE(
+    line.find("peer refused by this node") != std::string::npos
+      && line.find("node name 'server' does not match") != std::string::npos,
+    line);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
