@@ -4,11 +4,14 @@
 // local goroutines, so a local and a remote party meet on one queue with one
 // set of rules.
 //
-// Protocol (request -> response):
-//   (chan_send_atom, T)  -> ()            once the value is buffered or taken;
+// Protocol (request -> response; W is wire_t<T>: T itself, or
+// remote_handle for a channel of channels):
+//   (chan_send_atom, W)  -> ()            once the value is buffered or taken;
 //                           error send_on_closed if the channel is closed.
-//   (chan_recv_atom)     -> (T, true)     a value; (T{}, false) once closed and
+//   (chan_recv_atom)     -> (W, true)     a value; (W{}, false) once closed and
 //                                         drained.
+//   (chan_try_send_atom, W) -> (status)   0 sent, 1 closed, 2 would block.
+//   (chan_try_recv_atom) -> (W, status)   the same codes for a receive.
 //   (chan_close_atom)    -> ()            or error close_of_closed.
 //   (chan_len_atom)      -> (len, cap)
 //
@@ -18,12 +21,17 @@
 //   (chan_wake_atom, id) to the actor; the actor answers the request in its
 //   own context (CAF's response_promise may only be used there).
 // - When the actor exits, it withdraws every parked waiter and answers nothing
-//   more; a requester across nodes learns of it by its own timeout or by the
-//   node going down.
+//   more; a requester across nodes learns of it by monitoring the actor or by
+//   the node going down.
+// - A request parked for a party of another node is withdrawn when that node
+//   goes down (runtime::on_node_down), so a dead receiver takes no value and a
+//   dead sender's value is not delivered later.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <vector>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -32,7 +40,10 @@
 #include <caf/all.hpp>
 
 #include "rotina/chan.hpp"
+#include "rotina/detail/remote_chan.hpp"
+#include "rotina/detail/remote_handle.hpp"
 #include "rotina/error.hpp"
+#include "rotina/runtime.hpp"
 
 namespace rotina::detail {
 
@@ -41,6 +52,52 @@ using chan_recv_atom = caf::atom_constant<caf::atom("ch_recv")>;
 using chan_close_atom = caf::atom_constant<caf::atom("ch_close")>;
 using chan_len_atom = caf::atom_constant<caf::atom("ch_len")>;
 using chan_wake_atom = caf::atom_constant<caf::atom("ch_wake")>;
+using chan_try_send_atom = caf::atom_constant<caf::atom("ch_tsend")>;
+using chan_try_recv_atom = caf::atom_constant<caf::atom("ch_trecv")>;
+using chan_peer_down_atom = caf::atom_constant<caf::atom("ch_pdown")>;
+
+/// How a value of type T crosses nodes: as itself, or (for channel handles)
+/// as a remote_handle. The conversions of channel handles are defined in
+/// <rotina/remote.hpp>, which this header includes at its end.
+template <class T>
+struct wire_traits {
+  using type = T;
+
+  static T to(T&& x, runtime&) {
+    return std::move(x);
+  }
+
+  static T from(T&& x, runtime&) {
+    return std::move(x);
+  }
+};
+
+template <class U>
+struct wire_traits<chan<U>> {
+  using type = remote_handle;
+  static remote_handle to(chan<U>&& x, runtime& rt);
+  static chan<U> from(remote_handle&& x, runtime& rt);
+};
+
+template <class U>
+struct wire_traits<send_chan<U>> {
+  using type = remote_handle;
+  static remote_handle to(send_chan<U>&& x, runtime& rt);
+  static send_chan<U> from(remote_handle&& x, runtime& rt);
+};
+
+template <class U>
+struct wire_traits<recv_chan<U>> {
+  using type = remote_handle;
+  static remote_handle to(recv_chan<U>&& x, runtime& rt);
+  static recv_chan<U> from(remote_handle&& x, runtime& rt);
+};
+
+template <class T>
+using wire_t = typename wire_traits<T>::type;
+
+/// Status codes of the try answers.
+enum class try_code : uint8_t { done = 0, closed = 1, blocked = 2 };
 
 /// A request waiting on the channel for a value or for room. Its storage holds
 /// the value to send (send) or receives the value (recv).
@@ -48,8 +105,9 @@ template <class T>
 class request_parker final : public parker {
 public:
   request_parker(caf::actor self, uint64_t id, caf::response_promise rp,
-                 bool is_send)
-    : self_(std::move(self)), id_(id), rp_(std::move(rp)), is_send_(is_send) {
+                 bool is_send, caf::node_id from)
+    : self_(std::move(self)), id_(id), rp_(std::move(rp)), is_send_(is_send),
+      from_(std::move(from)) {
     w.who = this;
     w.slot = slot_.raw();
   }
@@ -74,7 +132,7 @@ public:
   }
 
   /// Answers the request once a waker completed the waiter.
-  void answer() {
+  void answer(runtime& rt) {
     if (is_send_) {
       if (w.ok)
         rp_.deliver(caf::unit);
@@ -84,10 +142,15 @@ public:
     }
     if (w.ok) {
       slot_.set_full();
-      rp_.deliver(std::move(*slot_.take()), true);
+      rp_.deliver(wire_traits<T>::to(std::move(*slot_.take()), rt), true);
     } else {
-      rp_.deliver(T{}, false);
+      rp_.deliver(wire_t<T>{}, false);
     }
+  }
+
+  /// The node of the requester.
+  const caf::node_id& from() const noexcept {
+    return from_;
   }
 
   waiter w;
@@ -97,6 +160,7 @@ private:
   uint64_t id_;
   caf::response_promise rp_;
   bool is_send_;
+  caf::node_id from_;
   value_slot<T> slot_;
 };
 
@@ -115,8 +179,36 @@ struct chan_actor_state {
   chan_ref st;
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, std::unique_ptr<request_parker<T>>> parked;
+  /// Nodes of remote requesters whose loss this actor watches.
+  std::vector<caf::node_id> watched;
   static inline const char* name = "rotina.chan";
 };
+
+/// Makes the actor withdraw the parked requests of node `id` when that node
+/// goes down (once per node).
+template <class T>
+void watch_node(caf::stateful_actor<chan_actor_state<T>>* self,
+                const caf::node_id& id) {
+  auto& w = self->state.watched;
+  if (std::find(w.begin(), w.end(), id) != w.end())
+    return;
+  w.push_back(id);
+  auto& rt = chan_runtime(*self->state.st.get());
+  auto peer = rt.node_of(id);
+  auto me = caf::actor_cast<caf::weak_actor_ptr>(self);
+  auto notify = [me, id](const node&, const error&) {
+    if (auto strong = me.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong),
+                     chan_peer_down_atom::value, id);
+  };
+  if (!peer) {
+    // Not a handshaken peer (or gone already): treat it as down at once.
+    caf::anon_send(caf::actor_cast<caf::actor>(self), chan_peer_down_atom::value,
+                   id);
+    return;
+  }
+  rt.on_node_down(*peer, notify);
+}
 
 /// The park_fn of a request: a request_parker owned by the actor.
 template <class T>
@@ -130,9 +222,13 @@ struct request_park {
     auto self = ctx->self;
     auto& s = self->state;
     auto id = s.next_id++;
+    auto sender = self->current_sender();
+    auto from = sender != nullptr ? sender->node() : self->node();
     auto p = std::make_unique<request_parker<T>>(
       caf::actor_cast<caf::actor>(self), id, self->make_response_promise(),
-      ctx->is_send);
+      ctx->is_send, from);
+    if (from != self->node())
+      watch_node(self, from);
     if (ctx->is_send)
       p->hold(std::move(*ctx->value));
     auto raw = p.get();
@@ -145,8 +241,11 @@ template <class T>
 caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
                               chan_ref st) {
   self->state.st = std::move(st);
+  using W = wire_t<T>;
   return {
-    [self](chan_send_atom, T& value) -> caf::result<void> {
+    [self](chan_send_atom, W& wire) -> caf::result<void> {
+      auto value = wire_traits<T>::from(std::move(wire),
+                                        chan_runtime(*self->state.st.get()));
       request_park<T> ctx{self, true, &value};
       park_fn park{&request_park<T>::call, &ctx};
       switch (chan_send(self->state.st.get(), &value, &park)) {
@@ -158,18 +257,47 @@ caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
         return caf::delegated<void>{};
       }
     },
-    [self](chan_recv_atom) -> caf::result<T, bool> {
+    [self](chan_recv_atom) -> caf::result<W, bool> {
       value_slot<T> slot;
       request_park<T> ctx{self, false, nullptr};
       park_fn park{&request_park<T>::call, &ctx};
       switch (chan_recv(self->state.st.get(), slot.raw(), &park)) {
       case op_status::done:
         slot.set_full();
-        return {std::move(*slot.take()), true};
+        return {wire_traits<T>::to(std::move(*slot.take()),
+                                   chan_runtime(*self->state.st.get())),
+                true};
       case op_status::closed:
-        return {T{}, false};
+        return {W{}, false};
       default:
-        return caf::delegated<T, bool>{};
+        return caf::delegated<W, bool>{};
+      }
+    },
+    [self](chan_try_send_atom, W& wire) {
+      auto value = wire_traits<T>::from(std::move(wire),
+                                        chan_runtime(*self->state.st.get()));
+      switch (chan_send(self->state.st.get(), &value, nullptr)) {
+      case op_status::done:
+        return static_cast<uint8_t>(try_code::done);
+      case op_status::closed:
+        return static_cast<uint8_t>(try_code::closed);
+      default:
+        return static_cast<uint8_t>(try_code::blocked);
+      }
+    },
+    [self](chan_try_recv_atom) {
+      value_slot<T> slot;
+      switch (chan_recv(self->state.st.get(), slot.raw(), nullptr)) {
+      case op_status::done:
+        slot.set_full();
+        return caf::make_message(
+          wire_traits<T>::to(std::move(*slot.take()),
+                             chan_runtime(*self->state.st.get())),
+          static_cast<uint8_t>(try_code::done));
+      case op_status::closed:
+        return caf::make_message(W{}, static_cast<uint8_t>(try_code::closed));
+      default:
+        return caf::make_message(W{}, static_cast<uint8_t>(try_code::blocked));
       }
     },
     [self](chan_close_atom) -> caf::result<void> {
@@ -190,7 +318,20 @@ caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
       s.parked.erase(i);
       // The waker completed the waiter under the lock before it sent the wake
       // message: the message orders those writes before this read.
-      p->answer();
+      p->answer(chan_runtime(*s.st.get()));
+    },
+    [self](chan_peer_down_atom, const caf::node_id& id) {
+      // The requester's node is lost: withdraw its parked requests (a value
+      // already handed to one is dropped with it; nothing is answered).
+      auto& s = self->state;
+      for (auto i = s.parked.begin(); i != s.parked.end();) {
+        if (i->second->from() == id) {
+          i->second->withdraw(s.st.get());
+          i = s.parked.erase(i);
+        } else {
+          ++i;
+        }
+      }
     },
   };
 }
@@ -216,6 +357,9 @@ caf::actor chan_actor_of(const chan_ref& st) {
                 "be default constructible to give a channel an actor identity");
   if (!st)
     throw panic_error{error{errc::misuse, "a nil channel has no actor"}};
+  // A channel of another node: its owner's actor.
+  if (auto h = remote_handle_of(*st.get()))
+    return h->actor;
   auto& id = identity_of(*st.get());
   std::lock_guard<std::mutex> guard{id.mtx};
   if (auto strong = id.actor.lock())
@@ -242,3 +386,6 @@ caf::actor chan_actor(const detail::chan_handle<T>& ch) {
 }
 
 } // namespace rotina
+
+// The remote half: channel handles across nodes.
+#include "rotina/remote.hpp"

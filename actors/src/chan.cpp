@@ -63,6 +63,14 @@ void chan_base::destroy() noexcept {
   delete this;
 }
 
+void chan_base::raise_fault() {
+  throw panic_error{error{errc::misuse, "channel operation failed"}};
+}
+
+void chan_raise_fault(chan_base* c) {
+  c->raise_fault();
+}
+
 // -- chan_core ----------------------------------------------------------------
 
 chan_core::chan_core(size_t cap, const elem_type& type, runtime* rt,
@@ -242,6 +250,8 @@ void chan_send_blocking(chan_base* c, void* value) {
   // The waker completed tp.w under the channel lock before unparking; the
   // parker's mutex orders those writes before our reads.
   tp.parker.wait();
+  if (tp.w.failed)
+    chan_raise_fault(c);
   if (!tp.w.ok)
     panic_send_on_closed();
 }
@@ -262,6 +272,8 @@ bool chan_recv_blocking(chan_base* c, void* out) {
     break;
   }
   tp.parker.wait();
+  if (tp.w.failed)
+    chan_raise_fault(c);
   return tp.w.ok;
 }
 

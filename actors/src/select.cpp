@@ -16,12 +16,14 @@
 #include "rotina/select.hpp"
 
 #include <algorithm>
+#include <string>
 #include <chrono>
 #include <mutex>
 #include <thread>
 
 #include "chan_core.hpp"
 #include "rotina/detail/park.hpp"
+#include "rotina/error.hpp"
 
 namespace rotina::detail {
 
@@ -66,6 +68,18 @@ bool select_withdraw(chan_core* c, waiter* w) noexcept {
 
 int32_t select_begin(select_case_base** cases, int32_t n, select_state* sel,
                      parker* (*park)(void* ctx), void* ctx) {
+  // Deviation (for now): a case on a channel of another node would be
+  // treated as a nil channel by the local commit below and never fire; the
+  // register/ready/take protocol of docs/design.md is not built yet, so
+  // refuse it loudly instead of blocking for ever.
+  for (int32_t i = 0; i < n; ++i)
+    if (cases[i]->remote() != nullptr)
+      throw panic_error{error{
+        errc::misuse,
+        "select: case " + std::to_string(i)
+          + " is on a channel of another node; select over remote channels "
+            "is not supported yet (use a plain send/recv, or a local channel "
+            "fed by a goroutine; docs/distribution.md)"}};
   // Go's selectgo: lock every channel involved, in address order, so that
   // checking the cases and linking the waiters is one atomic step for every
   // other party.

@@ -46,6 +46,10 @@ enum class errc : uint8_t {
   misuse,
   /// The node that hosted a channel, goroutine or group went away.
   node_down,
+  /// A name looked up on a node (runtime::lookup, go_on) is not there.
+  not_found,
+  /// A handle or argument crossed nodes with another type than expected.
+  type_mismatch,
 };
 
 /// Returns Go's wording for `code` ("context canceled", ...).

@@ -15,8 +15,10 @@
 #include <caf/actor_system.hpp>
 
 #include "rotina/config.hpp"
+#include "rotina/detail/remote_handle.hpp"
 #include "rotina/error.hpp"
 #include "rotina/node.hpp"
+#include "rotina/result.hpp"
 
 namespace rotina {
 
@@ -266,6 +268,51 @@ public:
   /// Returns the connected peer whose CAF node id is `id`, if any (e.g. to
   /// find which node a remote actor handle lives on).
   std::optional<node> node_of(const caf::node_id& id) const;
+
+  /// Returns the connected peer (or this node) named `name`, if any.
+  std::optional<node> find_node(const std::string& name) const;
+
+  // -- the service directory (docs/distribution.md) ---------------------------
+
+  /// Publishes `h` (a chan, send_chan or recv_chan; include
+  /// <rotina/remote.hpp>) under `name` in this node's directory, where
+  /// lookup() on any connected node finds it. Like Go's net/rpc Register, a
+  /// name is taken once: publishing another handle under a taken name throws
+  /// panic_error (errc::misuse); publishing the same handle again is a no-op.
+  /// The published object lives at least until unpublish(name).
+  template <class Handle>
+  void publish(const std::string& name, const Handle& h) {
+    publish_handle(name, to_remote_handle(*this, h));
+  }
+
+  /// Removes `name` from this node's directory. Returns false if it was not
+  /// published.
+  bool unpublish(const std::string& name);
+
+  /// Looks up the handle `peer` published as `name` and checks its type:
+  /// `rt.lookup<chan<job>>(peer, "jobs")`. Returns the handle, or an error:
+  /// errc::not_found (nothing published under that name; the message lists
+  /// what is), errc::type_mismatch (another kind or element type, both
+  /// named), errc::node_down (`peer` is not connected, or did not answer
+  /// within request-timeout). Blocks the calling thread for at most
+  /// request-timeout; in a goroutine it stalls its scheduler thread for one
+  /// round trip (prefer passing handles as arguments there).
+  template <class Handle>
+  result<Handle> lookup(const node& peer, const std::string& name) {
+    auto h = lookup_handle(peer, name);
+    if (!h)
+      return h.error();
+    return from_remote_handle(*this, static_cast<Handle*>(nullptr), *h,
+                              "lookup of \"" + name + "\" on node '"
+                                + peer.name + "'");
+  }
+
+  /// publish() without the handle conversion.
+  void publish_handle(const std::string& name, detail::remote_handle h);
+
+  /// lookup() without the handle conversion.
+  result<detail::remote_handle> lookup_handle(const node& peer,
+                                              const std::string& name);
 
   // -- shutdown ---------------------------------------------------------------
 

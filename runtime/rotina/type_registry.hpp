@@ -25,6 +25,9 @@ void register_type_impl(
 /// Returns whether `type` was registered.
 bool is_registered_impl(std::type_index type) noexcept;
 
+/// Returns the name `type` was registered under, or "" if it was not.
+std::string registered_name_impl(std::type_index type);
+
 /// Adds every registered type to `cfg` and freezes the registry (later
 /// register_type calls fail). Called by each runtime before its actor system
 /// starts.
@@ -71,6 +74,17 @@ template <class T>
 bool is_registered() noexcept {
   return caf::type_nr<T>::value != 0
          || detail::is_registered_impl(std::type_index{typeid(T)});
+}
+
+/// Returns the name under which a value of type `T` crosses nodes: its
+/// registered name, CAF's name of a built-in type ("@i32", "@str", ...), or
+/// "" if it cannot cross.
+template <class T>
+std::string wire_name() {
+  if constexpr (caf::type_nr<T>::value != 0)
+    return caf::numbered_type_names[caf::type_nr<T>::value - 1];
+  else
+    return detail::registered_name_impl(std::type_index{typeid(T)});
 }
 
 /// Returns the sorted names of every registered type.

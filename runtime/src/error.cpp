@@ -50,6 +50,10 @@ const char* to_string(errc code) noexcept {
     return "misuse";
   case errc::node_down:
     return "node down";
+  case errc::not_found:
+    return "not found";
+  case errc::type_mismatch:
+    return "type mismatch";
   }
   return "unknown error";
 }

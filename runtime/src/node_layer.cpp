@@ -124,6 +124,7 @@ using bye_atom = caf::atom_constant<caf::atom("rt_bye")>;
 using register_atom = caf::atom_constant<caf::atom("rt_reg")>;
 using retry_atom = caf::atom_constant<caf::atom("rt_retry")>;
 using ready_atom = caf::atom_constant<caf::atom("rt_ready")>;
+using lookup_atom = caf::atom_constant<caf::atom("rt_lookup")>;
 
 /// Category of the errors a refusing agent sends back.
 constexpr auto node_category = caf::atom("rtnode");
@@ -310,6 +311,8 @@ struct node_state {
   caf::actor agent;
   std::vector<caf::actor_addr> connectors;
   std::vector<std::shared_future<connect_result>> peer_results;
+  /// The service directory: what runtime::publish named (docs/distribution.md).
+  std::map<std::string, remote_handle> services;
   bool stopped = false;
   std::atomic<node_watch> next_watch{1};
   /// self.to_node(), fixed when start() returns.
@@ -494,6 +497,30 @@ caf::behavior agent_impl(agent_actor* self, std::shared_ptr<node_state> st) {
       if (!existing)
         self->monitor(peer.agent);
       return true;
+    },
+    // A peer looks up a published name (runtime::lookup).
+    [self](lookup_atom, const std::string& name) -> caf::result<remote_handle> {
+      auto& st = *self->state.st;
+      auto sender = self->current_sender();
+      std::lock_guard<std::mutex> guard{st.mtx};
+      // Only handshaken peers (and this node) may read the directory.
+      bool known = sender != nullptr && sender->node() == self->node();
+      for (auto& [peer, entry] : st.peers)
+        if (sender != nullptr && entry.agent.node() == sender->node())
+          known = true;
+      if (!known)
+        return make_node_error(connect_errc::handshake_failed,
+                               "lookup from a node that did not finish the "
+                               "handshake");
+      if (auto i = st.services.find(name); i != st.services.end())
+        return i->second;
+      std::string have;
+      for (auto& [key, value] : st.services)
+        have += (have.empty() ? "" : ", ") + ("\"" + key + "\"");
+      return to_caf_error(error{errc::not_found,
+                                st.self_desc() + " has published nothing as \""
+                                  + name + "\" (published: ["
+                                  + have + "])"});
     },
     // A peer that we accepted refused us after all.
     [self](bye_atom, const std::string& reason, uint64_t incarnation) {
@@ -970,6 +997,63 @@ bool node_layer::cancel_node_watch(node_watch token) {
     }
   }
   return false;
+}
+
+bool node_layer::publish(const std::string& name, remote_handle h) {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  auto [i, added] = state_->services.emplace(name, h);
+  if (!added && !(i->second == h))
+    return false;
+  return true;
+}
+
+bool node_layer::unpublish(const std::string& name) {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  return state_->services.erase(name) > 0;
+}
+
+std::variant<remote_handle, error>
+node_layer::lookup(const node& peer, const std::string& name) {
+  auto& st = *state_;
+  caf::actor target;
+  {
+    std::lock_guard<std::mutex> guard{st.mtx};
+    if (peer == st.self_node) {
+      if (auto i = st.services.find(name); i != st.services.end())
+        return i->second;
+      return error{errc::not_found, st.self_desc()
+                                      + " has published nothing as \""
+                                      + name + "\""};
+    }
+    if (auto i = st.peers.find(peer.name);
+        i != st.peers.end() && i->second.id == peer)
+      target = i->second.agent;
+  }
+  if (!target)
+    return error{errc::node_down, "lookup of \"" + name + "\": node "
+                                    + peer.to_string() + " is not connected"};
+  using reply = std::variant<remote_handle, error>;
+  auto done = std::make_shared<std::promise<reply>>();
+  auto fut = done->get_future();
+  auto timeout = st.settings.request_timeout;
+  sys_.spawn([=](caf::event_based_actor* self) {
+    self->request(target, timeout, lookup_atom::value, name)
+      .then([=](remote_handle& h) { done->set_value(std::move(h)); },
+            [=](caf::error& err) {
+              auto e = from_caf_error(err);
+              if (err == caf::sec::request_timeout)
+                e = error{errc::node_down,
+                          "lookup of \"" + name + "\" on node "
+                            + peer.to_string() + ": no answer within "
+                            + ms_text(timeout)};
+              done->set_value(std::move(e));
+            });
+  });
+  if (fut.wait_for(timeout + 1s) != std::future_status::ready)
+    return error{errc::node_down, "lookup of \"" + name + "\" on node "
+                                    + peer.to_string() + ": no answer within "
+                                    + ms_text(timeout + 1s)};
+  return fut.get();
 }
 
 caf::timespan node_layer::request_timeout() const noexcept {

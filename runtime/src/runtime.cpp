@@ -259,6 +259,37 @@ caf::actor runtime::agent_of(const node& peer) const {
   return nodes_->agent_of(peer);
 }
 
+std::optional<node> runtime::find_node(const std::string& name) const {
+  if (self().name == name)
+    return self();
+  for (auto& x : nodes())
+    if (x.name == name)
+      return x;
+  return std::nullopt;
+}
+
+void runtime::publish_handle(const std::string& name, detail::remote_handle h) {
+  if (name.empty())
+    throw panic_error{error{errc::misuse, "publish: the name is empty"}};
+  if (!nodes_->publish(name, std::move(h)))
+    throw panic_error{error{errc::misuse, "publish: the name \"" + name
+                                            + "\" is taken by another handle "
+                                              "on node '"
+                                            + self().name + "'"}};
+}
+
+bool runtime::unpublish(const std::string& name) {
+  return nodes_->unpublish(name);
+}
+
+result<detail::remote_handle> runtime::lookup_handle(const node& peer,
+                                                     const std::string& name) {
+  auto res = nodes_->lookup(peer, name);
+  if (auto h = std::get_if<detail::remote_handle>(&res))
+    return std::move(*h);
+  return std::get<error>(std::move(res));
+}
+
 std::optional<node> runtime::node_of(const caf::node_id& id) const {
   return nodes_->node_of(id);
 }

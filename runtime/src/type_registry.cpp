@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "rotina/detail/remote_handle.hpp"
 #include "rotina/error.hpp"
 
 namespace rotina {
@@ -77,7 +78,19 @@ bool is_registered_impl(std::type_index type) noexcept {
                      [&](const entry& x) { return x.type == type; });
 }
 
+std::string registered_name_impl(std::type_index type) {
+  auto& r = reg();
+  std::lock_guard<std::mutex> guard{r.mtx};
+  for (auto& x : r.entries)
+    if (x.type == type)
+      return x.name;
+  return {};
+}
+
 void apply_registered_types(caf::actor_system_config& cfg) {
+  // rotina's own wire types: the same on every node, so not part of the
+  // fingerprint of the user's registrations.
+  cfg.add_message_type<remote_handle>("rotina.remote_handle");
   auto& r = reg();
   std::lock_guard<std::mutex> guard{r.mtx};
   r.frozen = true;

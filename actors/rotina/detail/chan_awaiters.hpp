@@ -92,6 +92,8 @@ public:
   }
 
   void await_resume() const {
+    if (w_.failed)
+      chan_raise_fault(st_);
     if (closed_ || (w_.completed && !w_.ok))
       panic_send_on_closed();
   }
@@ -152,6 +154,8 @@ public:
   }
 
   std::optional<T> await_resume() {
+    if (w_.failed)
+      chan_raise_fault(st_);
     if (w_.completed && w_.ok)
       slot_.set_full();
     return slot_.take();

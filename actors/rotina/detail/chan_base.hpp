@@ -78,6 +78,11 @@ public:
   /// How many senders and receivers wait now (O(n); for tests and tools).
   virtual std::pair<size_t, size_t> waiting() = 0;
 
+  /// Throws the error that made an operation fail with `waiter::failed` (a
+  /// remote channel whose owner node was lost: errc::node_down). Local
+  /// channels never fail that way.
+  [[noreturn]] virtual void raise_fault();
+
   // -- properties -------------------------------------------------------------
 
   /// Go's cap(ch).
@@ -233,6 +238,9 @@ bool chan_recv_blocking(chan_base* c, void* out);
 /// Aborts with a message if a thread-blocking call `what` runs on a scheduler
 /// worker (inside a goroutine), where it would deadlock silently.
 void require_plain_thread(const char* what) noexcept;
+
+/// Throws the fault of `c` (see chan_base::raise_fault).
+[[noreturn]] void chan_raise_fault(chan_base* c);
 
 /// Throws panic_error "send on closed channel".
 [[noreturn]] void panic_send_on_closed();

@@ -45,6 +45,11 @@ public:
     return false;
   }
 
+  /// The channel of another node this case is on, or null.
+  virtual chan_base* remote() const noexcept {
+    return nullptr;
+  }
+
   /// Attempts the operation now. Call with core()'s lock held.
   virtual op_status try_locked(wake_list& wakes) = 0;
 
@@ -122,6 +127,10 @@ public:
     return local_core(st_);
   }
 
+  chan_base* remote() const noexcept override {
+    return st_ && st_->local() == nullptr ? st_.get() : nullptr;
+  }
+
   op_status try_locked(wake_list& wakes) override {
     auto result = select_poll_recv_locked(core(), slot_.raw(), wakes);
     if (result == op_status::done)
@@ -172,6 +181,10 @@ public:
 
   chan_core* core() noexcept override {
     return local_core(st_);
+  }
+
+  chan_base* remote() const noexcept override {
+    return st_ && st_->local() == nullptr ? st_.get() : nullptr;
   }
 
   op_status try_locked(wake_list& wakes) override {

@@ -32,6 +32,10 @@ struct waiter {
   bool ok = false;
   /// Set by the completing party (under the channel lock).
   bool completed = false;
+  /// Set with `completed` when the operation failed without moving a value
+  /// (a remote channel's owner was lost): the woken party raises the
+  /// channel's fault (chan_raise_fault).
+  bool failed = false;
   /// The queue this waiter is linked in, or null (guarded by the channel's
   /// lock).
   wait_list* list = nullptr;

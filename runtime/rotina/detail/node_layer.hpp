@@ -13,7 +13,10 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include <variant>
+
 #include "rotina/config.hpp"
+#include "rotina/detail/remote_handle.hpp"
 #include "rotina/error.hpp"
 #include "rotina/node.hpp"
 
@@ -84,6 +87,18 @@ public:
   bool cancel_node_watch(node_watch token);
 
   caf::timespan request_timeout() const noexcept;
+
+  /// Enters `h` in this node's service directory under `name`. Returns false
+  /// if `name` names another handle already.
+  bool publish(const std::string& name, remote_handle h);
+
+  /// Removes `name` from the directory; false if it was not there.
+  bool unpublish(const std::string& name);
+
+  /// Asks `peer`'s agent for the handle published as `name` (this node's own
+  /// directory when `peer` is self). Blocks for at most request-timeout.
+  std::variant<remote_handle, error> lookup(const node& peer,
+                                            const std::string& name);
 
   caf::actor agent() const;
 

@@ -11,6 +11,23 @@
 //   watch NAME         -> "watch ok" | "watch none"; later, once:
 //                         "down NAME t=<CLOCK_MONOTONIC ns> | <message>"
 //   agent NAME         -> "agent ok node_of-ok" (agent_of / node_of work)
+// Channels (docs/distribution.md). K is the kind of a channel's elements:
+// i (int64_t), s (std::string), c (chan<int64_t>), p (point); each command's
+// reply starts with its own name. Commands marked (g) run in a goroutine and
+// reply when done; "<cmd> err <errc> | <message>" on a panic_error.
+//   make NAME CAP K     -> publishes a new channel as NAME, keeps it as NAME
+//   lookup NODE NAME K  -> keeps the handle as NAME: "lookup ok remote=0|1"
+//   send NAME V (g)     -> "send ok V"            (K = i)
+//   sends NAME LEN (g)  -> "sends ok"  a string of LEN bytes with NULs (K = s)
+//   recv NAME (g)       -> "recv ok V" | "recv closed"  (K = i; s: length and
+//                          checksum "recv ok len=<n> sum=<fnv-1a>")
+//   sendn NAME FROM N (g) -> "sendn done": sends FROM .. FROM+N-1
+//   drain NAME (g)      -> "drain closed count=N ordered=0|1 sum=S" once closed
+//   recvb NAME          -> recv_blocking on this thread: like recv
+//   close NAME, len NAME, trysend NAME V, tryrecv NAME
+//   sendchan NAME INNER (g) / recvchan NAME AS (g): channel handles (K = c)
+//   sendp NAME X Y (g) / recvp NAME (g): points (K = p, needs --types=point)
+//   drop NAME           -> forgets the handle
 //   quit (or EOF)      -> shuts the runtime down and exits with status 0
 #include <cerrno>
 #include <chrono>
@@ -26,9 +43,17 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include <rotina/chan.hpp>
+#include <rotina/error.hpp>
+#include <rotina/goroutine.hpp>
 #include <rotina/node.hpp>
+#include <rotina/remote.hpp>
 #include <rotina/runtime.hpp>
+#include <rotina/task.hpp>
 #include <rotina/type_registry.hpp>
+
+#include <map>
+#include <variant>
 
 namespace {
 
@@ -36,6 +61,10 @@ struct point {
   int32_t x = 0;
   int32_t y = 0;
 };
+
+[[maybe_unused]] bool operator==(const point& a, const point& b) {
+  return a.x == b.x && a.y == b.y;
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, point& p) {
@@ -87,6 +116,346 @@ int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
            std::chrono::steady_clock::now().time_since_epoch())
     .count();
+}
+
+using rotina::chan;
+using rotina::task;
+
+using any_chan = std::variant<chan<int64_t>, chan<std::string>,
+                              chan<chan<int64_t>>, chan<point>>;
+
+std::string fail_text(const std::string& cmd, const rotina::error& e) {
+  return cmd + " err " + rotina::to_string(e.code()) + " | " + e.message();
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string make_bytes(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i)
+    s[i] = static_cast<char>((i * 7) % 5 == 0 ? 0 : 'a' + i % 26);
+  return s;
+}
+
+task<> send_one(chan<int64_t> ch, int64_t v) {
+  try {
+    co_await ch.send(v);
+    say("send ok " + std::to_string(v));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("send", e.err()));
+  }
+}
+
+task<> send_bytes(chan<std::string> ch, size_t n) {
+  try {
+    co_await ch.send(make_bytes(n));
+    say("sends ok");
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("sends", e.err()));
+  }
+}
+
+task<> recv_one(chan<int64_t> ch) {
+  try {
+    auto v = co_await ch.recv();
+    say(v ? "recv ok " + std::to_string(*v) : std::string{"recv closed"});
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("recv", e.err()));
+  }
+}
+
+task<> recv_bytes(chan<std::string> ch) {
+  try {
+    auto v = co_await ch.recv();
+    say(v ? "recv ok len=" + std::to_string(v->size())
+              + " sum=" + std::to_string(fnv1a(*v))
+          : std::string{"recv closed"});
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("recv", e.err()));
+  }
+}
+
+task<> send_n(chan<int64_t> ch, int64_t from, int64_t n) {
+  try {
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t v = from + i;
+      co_await ch.send(v);
+    }
+    say("sendn done");
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("sendn", e.err()));
+  }
+}
+
+task<> drain(chan<int64_t> ch) {
+  int64_t count = 0;
+  int64_t sum = 0;
+  int64_t last = -1;
+  bool ordered = true;
+  try {
+    while (auto v = co_await ch.recv()) {
+      ++count;
+      sum += *v;
+      if (*v <= last)
+        ordered = false;
+      last = *v;
+    }
+    say("drain closed count=" + std::to_string(count)
+        + " ordered=" + (ordered ? "1" : "0") + " sum=" + std::to_string(sum));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("drain", e.err()) + " count=" + std::to_string(count));
+  }
+}
+
+std::mutex chans_mtx;
+std::map<std::string, any_chan> chans;
+
+task<> send_chan(chan<chan<int64_t>> ch, chan<int64_t> inner) {
+  try {
+    co_await ch.send(inner);
+    say("sendchan ok");
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("sendchan", e.err()));
+  }
+}
+
+task<> recv_chan(chan<chan<int64_t>> ch, std::string as) {
+  try {
+    auto v = co_await ch.recv();
+    if (!v) {
+      say("recvchan closed");
+      co_return;
+    }
+    bool remote = rotina::is_remote(*v);
+    {
+      std::lock_guard<std::mutex> guard{chans_mtx};
+      chans[as] = std::move(*v);
+    }
+    say(std::string{"recvchan ok remote="} + (remote ? "1" : "0"));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("recvchan", e.err()));
+  }
+}
+
+task<> send_point(chan<point> ch, point p) {
+  try {
+    co_await ch.send(p);
+    say("sendp ok");
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("sendp", e.err()));
+  }
+}
+
+task<> recv_point(chan<point> ch) {
+  try {
+    auto v = co_await ch.recv();
+    say(v ? "recvp ok " + std::to_string(v->x) + " " + std::to_string(v->y)
+          : std::string{"recvp closed"});
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("recvp", e.err()));
+  }
+}
+
+template <class T>
+std::optional<chan<T>> find_chan(const std::string& name) {
+  std::lock_guard<std::mutex> guard{chans_mtx};
+  auto i = chans.find(name);
+  if (i == chans.end())
+    return std::nullopt;
+  if (auto p = std::get_if<chan<T>>(&i->second))
+    return *p;
+  return std::nullopt;
+}
+
+template <class T>
+void do_lookup(rotina::runtime& rt, const rotina::node& n,
+               const std::string& name) {
+  auto res = rt.lookup<chan<T>>(n, name);
+  if (!res) {
+    say(fail_text("lookup", res.error()));
+    return;
+  }
+  bool remote = rotina::is_remote(*res);
+  {
+    std::lock_guard<std::mutex> guard{chans_mtx};
+    chans[name] = *res;
+  }
+  say(std::string{"lookup ok remote="} + (remote ? "1" : "0"));
+}
+
+/// Runs the channel commands; false if `cmd` is not one.
+bool channel_command(rotina::runtime& rt, const std::string& cmd,
+                     std::istringstream& in) {
+  std::string name;
+  if (cmd == "make") {
+    size_t cap = 0;
+    std::string kind;
+    in >> name >> cap >> kind;
+    any_chan ch;
+    if (kind == "s")
+      ch = rotina::make_chan<std::string>(rt, cap);
+    else if (kind == "c")
+      ch = rotina::make_chan<chan<int64_t>>(rt, cap);
+    else if (kind == "p")
+      ch = rotina::make_chan<point>(rt, cap);
+    else
+      ch = rotina::make_chan<int64_t>(rt, cap);
+    std::visit([&](auto& x) { rt.publish(name, x); }, ch);
+    std::lock_guard<std::mutex> guard{chans_mtx};
+    chans[name] = ch;
+    say("make ok");
+  } else if (cmd == "lookup") {
+    std::string node_name;
+    std::string kind;
+    in >> node_name >> name >> kind;
+    auto n = rt.find_node(node_name);
+    if (!n) {
+      say("lookup err no-such-node | " + node_name);
+    } else if (kind == "s") {
+      do_lookup<std::string>(rt, *n, name);
+    } else if (kind == "c") {
+      do_lookup<chan<int64_t>>(rt, *n, name);
+    } else if (kind == "p") {
+      do_lookup<point>(rt, *n, name);
+    } else {
+      do_lookup<int64_t>(rt, *n, name);
+    }
+  } else if (cmd == "send") {
+    int64_t v = 0;
+    in >> name >> v;
+    if (auto ch = find_chan<int64_t>(name))
+      rotina::go(rt, send_one, *ch, v);
+    else
+      say("send err no-such-channel | " + name);
+  } else if (cmd == "sends") {
+    size_t n = 0;
+    in >> name >> n;
+    if (auto ch = find_chan<std::string>(name))
+      rotina::go(rt, send_bytes, *ch, n);
+    else
+      say("sends err no-such-channel | " + name);
+  } else if (cmd == "recv") {
+    in >> name;
+    if (auto ch = find_chan<int64_t>(name))
+      rotina::go(rt, recv_one, *ch);
+    else if (auto cs = find_chan<std::string>(name))
+      rotina::go(rt, recv_bytes, *cs);
+    else
+      say("recv err no-such-channel | " + name);
+  } else if (cmd == "sendn") {
+    int64_t from = 0;
+    int64_t n = 0;
+    in >> name >> from >> n;
+    if (auto ch = find_chan<int64_t>(name))
+      rotina::go(rt, send_n, *ch, from, n);
+    else
+      say("sendn err no-such-channel | " + name);
+  } else if (cmd == "drain") {
+    in >> name;
+    if (auto ch = find_chan<int64_t>(name))
+      rotina::go(rt, drain, *ch);
+    else
+      say("drain err no-such-channel | " + name);
+  } else if (cmd == "recvb") {
+    in >> name;
+    auto ch = find_chan<int64_t>(name);
+    try {
+      auto v = ch ? ch->recv_blocking() : std::nullopt;
+      say(v ? "recvb ok " + std::to_string(*v) : std::string{"recvb closed"});
+    } catch (const rotina::panic_error& e) {
+      say(fail_text("recvb", e.err()));
+    }
+  } else if (cmd == "close") {
+    in >> name;
+    std::optional<any_chan> ch;
+    {
+      std::lock_guard<std::mutex> guard{chans_mtx};
+      if (auto i = chans.find(name); i != chans.end())
+        ch = i->second;
+    }
+    try {
+      if (ch)
+        std::visit([](auto& x) { x.close(); }, *ch);
+      say("close ok");
+    } catch (const rotina::panic_error& e) {
+      say(fail_text("close", e.err()));
+    }
+  } else if (cmd == "len") {
+    in >> name;
+    auto ch = find_chan<int64_t>(name);
+    say("len " + std::to_string(ch ? ch->len() : 0) + " cap "
+        + std::to_string(ch ? ch->cap() : 0));
+  } else if (cmd == "trysend") {
+    int64_t v = 0;
+    in >> name >> v;
+    auto ch = find_chan<int64_t>(name);
+    try {
+      say(std::string{"trysend "} + (ch && ch->try_send(v) ? "true" : "false"));
+    } catch (const rotina::panic_error& e) {
+      say(fail_text("trysend", e.err()));
+    }
+  } else if (cmd == "tryrecv") {
+    in >> name;
+    auto ch = find_chan<int64_t>(name);
+    try {
+      if (!ch) {
+        say("tryrecv empty");
+      } else {
+        auto r = ch->try_recv();
+        if (r.status == rotina::recv_status::received)
+          say("tryrecv received " + std::to_string(*r.value));
+        else
+          say(r.status == rotina::recv_status::closed ? "tryrecv closed"
+                                                      : "tryrecv empty");
+      }
+    } catch (const rotina::panic_error& e) {
+      say(fail_text("tryrecv", e.err()));
+    }
+  } else if (cmd == "sendchan") {
+    std::string inner;
+    in >> name >> inner;
+    auto ch = find_chan<chan<int64_t>>(name);
+    auto x = find_chan<int64_t>(inner);
+    if (ch && x)
+      rotina::go(rt, send_chan, *ch, *x);
+    else
+      say("sendchan err no-such-channel | " + name + " " + inner);
+  } else if (cmd == "recvchan") {
+    std::string as;
+    in >> name >> as;
+    if (auto ch = find_chan<chan<int64_t>>(name))
+      rotina::go(rt, recv_chan, *ch, as);
+    else
+      say("recvchan err no-such-channel | " + name);
+  } else if (cmd == "sendp") {
+    point p;
+    in >> name >> p.x >> p.y;
+    if (auto ch = find_chan<point>(name))
+      rotina::go(rt, send_point, *ch, p);
+    else
+      say("sendp err no-such-channel | " + name);
+  } else if (cmd == "recvp") {
+    in >> name;
+    if (auto ch = find_chan<point>(name))
+      rotina::go(rt, recv_point, *ch);
+    else
+      say("recvp err no-such-channel | " + name);
+  } else if (cmd == "drop") {
+    in >> name;
+    std::lock_guard<std::mutex> guard{chans_mtx};
+    chans.erase(name);
+    say("drop ok");
+  } else {
+    return false;
+  }
+  return true;
 }
 
 } // namespace
@@ -174,9 +543,15 @@ int main(int argc, char** argv) {
       say(text);
     } else if (cmd == "quit") {
       break;
+    } else if (channel_command(rt, cmd, in)) {
+      // done
     } else if (!cmd.empty()) {
       say("error unknown command '" + cmd + "'");
     }
+  }
+  {
+    std::lock_guard<std::mutex> guard{chans_mtx};
+    chans.clear();
   }
   rt.shutdown();
   say("bye");
