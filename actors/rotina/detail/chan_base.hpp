@@ -239,6 +239,13 @@ bool chan_recv_blocking(chan_base* c, void* out);
 /// worker (inside a goroutine), where it would deadlock silently.
 void require_plain_thread(const char* what) noexcept;
 
+/// Credit for remote senders, on a local channel (the owner's channel actor):
+/// chan_core::reserve / push_reserved / unreserve. No-ops (0) on a channel of
+/// another node.
+size_t chan_reserve(chan_base* c, size_t want);
+void chan_push_reserved(chan_base* c, void* value);
+void chan_unreserve(chan_base* c, size_t k);
+
 /// Throws the fault of `c` (see chan_base::raise_fault).
 [[noreturn]] void chan_raise_fault(chan_base* c);
 
