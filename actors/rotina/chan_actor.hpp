@@ -71,6 +71,13 @@ using rc_value_atom = caf::atom_constant<caf::atom("rc_value")>;
 using rc_push_atom = caf::atom_constant<caf::atom("rc_push")>;
 using rc_give_back_atom = caf::atom_constant<caf::atom("rc_giveb")>;
 using rc_linger_atom = caf::atom_constant<caf::atom("rc_linger")>;
+// A select with a case on this channel waits for it to become ready:
+//   (rc_watch_atom, seq, is_send) -> (rc_ready_atom, seq) once, when a send
+//   (receive) may proceed; (rc_unwatch_atom, seq) withdraws it.
+using rc_watch_atom = caf::atom_constant<caf::atom("rc_watch")>;
+using rc_unwatch_atom = caf::atom_constant<caf::atom("rc_unwatch")>;
+using rc_ready_atom = caf::atom_constant<caf::atom("rc_ready")>;
+using chan_watch_fired_atom = caf::atom_constant<caf::atom("ch_wfired")>;
 
 /// How a value of type T crosses nodes: as itself, or (for channel handles)
 /// as a remote_handle. The conversions of channel handles are defined in
@@ -206,6 +213,39 @@ private:
   value_slot<T> slot_;
 };
 
+/// A remote select's notify-only waiter at the owner. Fired under the
+/// channel lock; tells the actor, which answers rc_ready.
+class watch_parker final : public parker {
+public:
+  watch_parker(caf::actor self, uint64_t id, caf::actor proxy, uint64_t seq)
+    : self_(std::move(self)), id_(id), proxy_(std::move(proxy)), seq_(seq) {
+    w.notify = true;
+    w.sel = &once_;
+    w.who = this;
+  }
+
+  void unpark() noexcept override {
+    caf::anon_send(self_, chan_watch_fired_atom::value, id_);
+  }
+
+  const caf::actor& proxy() const noexcept {
+    return proxy_;
+  }
+
+  uint64_t seq() const noexcept {
+    return seq_;
+  }
+
+  waiter w;
+
+private:
+  caf::actor self_;
+  uint64_t id_;
+  caf::actor proxy_;
+  uint64_t seq_;
+  select_state once_;
+};
+
 template <class T>
 struct chan_actor_state {
   chan_actor_state() = default;
@@ -216,6 +256,8 @@ struct chan_actor_state {
   ~chan_actor_state() {
     for (auto& kvp : parked)
       kvp.second->withdraw(st.get());
+    for (auto& kvp : watches)
+      chan_unwatch(st.get(), &kvp.second->w);
   }
 
   chan_ref st;
@@ -223,6 +265,8 @@ struct chan_actor_state {
   std::unordered_map<uint64_t, std::unique_ptr<request_parker<T>>> parked;
   /// Nodes of remote requesters whose loss this actor watches.
   std::vector<caf::node_id> watched;
+  /// Watches of remote selects (by local id).
+  std::unordered_map<uint64_t, std::unique_ptr<watch_parker>> watches;
   /// Credit granted per proxy and not yet filled or returned.
   std::vector<std::pair<caf::actor, size_t>> ledger;
   static inline const char* name = "rotina.chan";
@@ -384,6 +428,38 @@ caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
                                         chan_runtime(*self->state.st.get()));
       chan_push_reserved(self->state.st.get(), &value);
     },
+    [self](rc_watch_atom, uint64_t seq, bool is_send) {
+      auto proxy = caf::actor_cast<caf::actor>(self->current_sender());
+      auto& s = self->state;
+      auto id = s.next_id++;
+      auto p = std::make_unique<watch_parker>(caf::actor_cast<caf::actor>(self),
+                                              id, proxy, seq);
+      if (chan_watch(s.st.get(), is_send, &p->w)) {
+        self->send(proxy, rc_ready_atom::value, seq);
+        return;
+      }
+      if (proxy.node() != self->node())
+        watch_node(self, proxy.node());
+      s.watches.emplace(id, std::move(p));
+    },
+    [self](rc_unwatch_atom, uint64_t seq) {
+      auto proxy = caf::actor_cast<caf::actor>(self->current_sender());
+      auto& s = self->state;
+      for (auto i = s.watches.begin(); i != s.watches.end(); ++i)
+        if (i->second->seq() == seq && i->second->proxy() == proxy) {
+          chan_unwatch(s.st.get(), &i->second->w);
+          s.watches.erase(i);
+          return;
+        }
+    },
+    [self](chan_watch_fired_atom, uint64_t id) {
+      auto& s = self->state;
+      auto i = s.watches.find(id);
+      if (i == s.watches.end())
+        return;
+      self->send(i->second->proxy(), rc_ready_atom::value, i->second->seq());
+      s.watches.erase(i);
+    },
     [self](rc_give_back_atom, uint64_t k) {
       auto proxy = caf::actor_cast<caf::actor>(self->current_sender());
       auto& have = ledger_of(self, proxy);
@@ -467,6 +543,14 @@ caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
           chan_unreserve(s.st.get(), n);
           n = 0;
         }
+      for (auto i = s.watches.begin(); i != s.watches.end();) {
+        if (i->second->proxy().node() == id) {
+          chan_unwatch(s.st.get(), &i->second->w);
+          i = s.watches.erase(i);
+        } else {
+          ++i;
+        }
+      }
       for (auto i = s.parked.begin(); i != s.parked.end();) {
         if (i->second->from() == id) {
           i->second->withdraw(s.st.get());

@@ -92,6 +92,9 @@ caf::behavior proxy_impl(caf::stateful_actor<proxy_state<T>>* self,
                            uint64_t{0});
       st.complete(seq, ok);
     },
+    [self](rc_ready_atom, uint64_t seq) {
+      self->state.st->fire_watch(seq);
+    },
     [self](rc_linger_atom, uint64_t seen) {
       if (auto next = self->state.st->linger(seen))
         self->delayed_send(self, linger_interval, rc_linger_atom::value,

@@ -71,6 +71,25 @@ void chan_base::raise_fault() {
   throw panic_error{error{errc::misuse, "channel operation failed"}};
 }
 
+void fire_notify(waiter* w) noexcept {
+  // Runs under the lock of the channel that popped `w` (unlike the wakes of
+  // value-moving waiters, which wait for the unlock): waking a parker only
+  // enqueues a message, and a notify-only waiter has nothing to complete.
+  if (w->sel->try_claim(w->case_index)) {
+    w->who->retain();
+    w->who->unpark();
+  }
+}
+
+bool chan_watch(chan_base* c, bool is_send, waiter* w) {
+  return c != nullptr && c->watch(is_send, w);
+}
+
+void chan_unwatch(chan_base* c, waiter* w) noexcept {
+  if (c != nullptr)
+    c->unwatch(w);
+}
+
 size_t chan_reserve(chan_base* c, size_t want) {
   auto l = c != nullptr ? c->local() : nullptr;
   return l != nullptr ? l->reserve(want) : 0;
@@ -194,6 +213,24 @@ bool chan_core::cancel(waiter* w) noexcept {
 size_t chan_core::len() {
   std::lock_guard<spinlock> guard{lock_};
   return count_;
+}
+
+bool chan_core::watch(bool is_send, waiter* w) {
+  std::lock_guard<spinlock> guard{lock_};
+  if (ready_locked(is_send))
+    return true;
+  // A waiting receiver watches the receive queue side: the next sender pops
+  // it (and fires it) before it buffers or parks; likewise for senders.
+  if (is_send)
+    sendq_.push_back(w);
+  else
+    recvq_.push_back(w);
+  return false;
+}
+
+void chan_core::unwatch(waiter* w) noexcept {
+  std::lock_guard<spinlock> guard{lock_};
+  unlink_locked(w);
 }
 
 std::pair<size_t, size_t> chan_core::waiting() {

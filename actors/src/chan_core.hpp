@@ -49,6 +49,17 @@ public:
 
   std::pair<size_t, size_t> waiting() override;
 
+  bool watch(bool is_send, waiter* w) override;
+
+  void unwatch(waiter* w) noexcept override;
+
+  /// Whether a send (`is_send`) or a receive could proceed now.
+  bool ready_locked(bool is_send) const noexcept {
+    if (is_send)
+      return closed_ || recvq_.has_live() || count_ + reserved_ < cap();
+    return count_ > 0 || sendq_.has_live() || (closed_ && reserved_ == 0);
+  }
+
   // -- operations under the lock (select locks several channels first) --------
 
   spinlock& lock() noexcept {

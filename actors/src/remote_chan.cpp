@@ -218,6 +218,29 @@ public:
     }
   }
 
+  bool watch(bool is_send, waiter* w) override {
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    if (st_->fault)
+      return true; // the select's next try raises the fault
+    auto seq = st_->next_seq++;
+    st_->watches.emplace(seq, w);
+    caf::send_as(st_->proxy, st_->handle.actor, rc_watch_atom::value, seq,
+                 is_send);
+    return false;
+  }
+
+  void unwatch(waiter* w) noexcept override {
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    for (auto i = st_->watches.begin(); i != st_->watches.end(); ++i)
+      if (i->second == w) {
+        if (st_->proxy)
+          caf::send_as(st_->proxy, st_->handle.actor, rc_unwatch_atom::value,
+                       i->first);
+        st_->watches.erase(i);
+        return;
+      }
+  }
+
   std::pair<size_t, size_t> waiting() override {
     std::lock_guard<std::mutex> guard{st_->mtx};
     size_t sends = 0;
@@ -316,11 +339,25 @@ void remote_state::give_back_locked() {
   credit = 0;
 }
 
+void remote_state::fire_watch(uint64_t seq) {
+  std::lock_guard<std::mutex> guard{mtx};
+  auto i = watches.find(seq);
+  if (i == watches.end())
+    return;
+  auto w = i->second;
+  watches.erase(i);
+  fire_notify(w);
+}
+
 void remote_state::fail_all(error err) {
   std::vector<waiter*> failed;
   {
     std::lock_guard<std::mutex> guard{mtx};
     credit = 0;
+    // Selects waiting on this channel wake and meet the fault on their try.
+    for (auto& [seq, w] : watches)
+      fire_notify(w);
+    watches.clear();
     if (!fault)
       fault = std::move(err);
     for (auto& [seq, op] : pending) {

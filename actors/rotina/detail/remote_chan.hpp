@@ -78,6 +78,8 @@ struct remote_state {
     bool is_send;
   };
   std::unordered_map<uint64_t, op> pending;
+  /// Notify-only waiters of selects registered at the owner (rc_watch).
+  std::unordered_map<uint64_t, waiter*> watches;
   std::optional<error> fault;
   caf::actor proxy;
   /// Reserved slots at the owner that this handle may fill without asking
@@ -133,6 +135,9 @@ struct remote_state {
   /// Decodes a failed request: "send on closed channel" completes `seq` as
   /// closed; anything else faults the channel (fail_all).
   void complete_error(uint64_t seq, const caf::error& err);
+
+  /// The owner says watch `seq` may proceed: fires its waiter.
+  void fire_watch(uint64_t seq);
 
   /// Sets the fault (once) and fails every parked operation with it.
   void fail_all(error err);

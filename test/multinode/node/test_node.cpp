@@ -27,6 +27,11 @@
 //   close NAME, len NAME, trysend NAME V, tryrecv NAME
 //   sendchan NAME INNER (g) / recvchan NAME AS (g): channel handles (K = c)
 //   sendp NAME X Y (g) / recvp NAME (g): points (K = p, needs --types=point)
+//   select2 A B (g)     -> select over recv A, recv B: "select2 ok idx=I v=V"
+//                          (v=closed when the chosen channel is closed)
+//   selectd A (g)       -> select over recv A and default: "selectd default"
+//                          | "selectd ok v=V"
+//   selects A V B (g)   -> select over send V on A, recv B: "selects ok idx=I"
 //   drop NAME           -> forgets the handle
 //   quit (or EOF)      -> shuts the runtime down and exits with status 0
 #include <cerrno>
@@ -49,6 +54,7 @@
 #include <rotina/node.hpp>
 #include <rotina/remote.hpp>
 #include <rotina/runtime.hpp>
+#include <rotina/select.hpp>
 #include <rotina/task.hpp>
 #include <rotina/type_registry.hpp>
 
@@ -211,6 +217,46 @@ task<> drain(chan<int64_t> ch) {
         + " ordered=" + (ordered ? "1" : "0") + " sum=" + std::to_string(sum));
   } catch (const rotina::panic_error& e) {
     say(fail_text("drain", e.err()) + " count=" + std::to_string(count));
+  }
+}
+
+task<> select_two(chan<int64_t> a, chan<int64_t> b) {
+  try {
+    std::optional<int64_t> va;
+    std::optional<int64_t> vb;
+    auto idx = co_await rotina::select(rotina::recv_case(a, va),
+                                       rotina::recv_case(b, vb));
+    auto& v = idx == 0 ? va : vb;
+    say("select2 ok idx=" + std::to_string(idx)
+        + " v=" + (v ? std::to_string(*v) : std::string{"closed"}));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("select2", e.err()));
+  }
+}
+
+task<> select_default(chan<int64_t> a) {
+  try {
+    std::optional<int64_t> va;
+    auto idx = co_await rotina::select(rotina::recv_case(a, va),
+                                       rotina::default_case());
+    if (idx == 1)
+      say("selectd default");
+    else
+      say("selectd ok v="
+          + (va ? std::to_string(*va) : std::string{"closed"}));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("selectd", e.err()));
+  }
+}
+
+task<> select_send(chan<int64_t> a, int64_t v, chan<int64_t> b) {
+  try {
+    std::optional<int64_t> vb;
+    auto idx = co_await rotina::select(rotina::send_case(a, v),
+                                       rotina::recv_case(b, vb));
+    say("selects ok idx=" + std::to_string(idx));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("selects", e.err()));
   }
 }
 
@@ -447,6 +493,28 @@ bool channel_command(rotina::runtime& rt, const std::string& cmd,
       rotina::go(rt, recv_point, *ch);
     else
       say("recvp err no-such-channel | " + name);
+  } else if (cmd == "select2" || cmd == "selects") {
+    std::string a;
+    std::string b;
+    int64_t v = 0;
+    if (cmd == "select2")
+      in >> a >> b;
+    else
+      in >> a >> v >> b;
+    auto ca = find_chan<int64_t>(a);
+    auto cb = find_chan<int64_t>(b);
+    if (!ca || !cb)
+      say(cmd + " err no-such-channel | " + a + " " + b);
+    else if (cmd == "select2")
+      rotina::go(rt, select_two, *ca, *cb);
+    else
+      rotina::go(rt, select_send, *ca, v, *cb);
+  } else if (cmd == "selectd") {
+    in >> name;
+    if (auto ch = find_chan<int64_t>(name))
+      rotina::go(rt, select_default, *ch);
+    else
+      say("selectd err no-such-channel | " + name);
   } else if (cmd == "drop") {
     in >> name;
     std::lock_guard<std::mutex> guard{chans_mtx};
