@@ -592,7 +592,11 @@ caf::actor chan_actor_of(const chan_ref& st) {
   if (auto strong = id.actor.lock())
     return caf::actor_cast<caf::actor>(strong);
   auto& sys = system_of(*st.get());
-  auto result = sys.spawn(chan_actor_impl<T>, st);
+  // Detached (a thread of its own): a channel's owner must answer other
+  // nodes even while every scheduler worker waits in a bounded request to
+  // another owner (a remote try_send, close or len), which it would
+  // otherwise deadlock with until request-timeout.
+  auto result = sys.spawn<caf::detached>(chan_actor_impl<T>, st);
   id.actor = caf::actor_cast<caf::weak_actor_ptr>(result);
   return result;
 }
