@@ -556,7 +556,12 @@ struct gate::impl {
 
   /// Refuses `c`: logs once, sends the reason, closes after writing.
   void refuse(pending_conn& c, const std::string& reason) {
-    log("rotina: refused peer " + c.address + ": " + reason);
+    if (c.peer.name.empty())
+      log("rotina: refused peer " + c.address + ": " + reason);
+    else // the hello was readable: name the peer as it calls itself
+      log("rotina: refused peer '" + c.peer.name + "' (" + c.peer.host + ":"
+          + std::to_string(c.peer.port) + ") from " + c.address + ": "
+          + reason);
     reply(c, encode_refuse(reason), true);
   }
 
@@ -569,24 +574,22 @@ struct gate::impl {
         refuse(c, "expected a hello frame first");
         return true;
       }
-      hello peer;
-      if (!decode_hello(payload, c.hdr.length, peer, error)) {
+      if (!decode_hello(payload, c.hdr.length, c.peer, error)) {
         refuse(c, error);
         return true;
       }
       if (cfg.tls) {
-        if (auto reason = match_name(peer.name, c.cert_names);
+        if (auto reason = match_name(c.peer.name, c.cert_names);
             !reason.empty()) {
           refuse(c, reason);
           return true;
         }
       }
-      auto reason = how.check ? how.check(peer, c.address) : std::string{};
+      auto reason = how.check ? how.check(c.peer, c.address) : std::string{};
       if (!reason.empty()) {
         refuse(c, reason);
         return true;
       }
-      c.peer = std::move(peer);
       reply(c, encode_hello(how.self), false);
       return true;
     }
