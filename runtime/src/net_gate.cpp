@@ -922,9 +922,15 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
   }
   // Hellos: ours first, then the peer's.
   auto closed_why = [&l] {
+    // With TLS 1.3 the accepting side checks our certificate after our side
+    // of the TLS handshake finished; its alert may be lost when it closes
+    // while our hello is unread (a reset). Its log names the exact reason.
     return l.ssl != nullptr
              ? "the peer closed the connection during the handshake ("
-                 + tls_error(l.ssl) + ")"
+                 + tls_error(l.ssl)
+                 + "); with TLS this means that the peer refused this "
+                   "node's certificate (not from its CA, expired, or none) "
+                   "or does not speak TLS: its log names the reason"
              : std::string{"the peer closed the connection during the "
                            "handshake"};
   };

@@ -11,6 +11,8 @@
 //   watch NAME         -> "watch ok" | "watch none"; later, once:
 //                         "down NAME t=<CLOCK_MONOTONIC ns> | <message>"
 //   agent NAME         -> "agent ok node_of-ok" (agent_of / node_of work)
+//   ping NAME          -> "ping ok" when NAME's agent answers a request
+//                         within 3 s, else "ping timeout" | "ping none"
 //   quit (or EOF)      -> shuts the runtime down and exits with status 0
 #include <cerrno>
 #include <chrono>
@@ -24,7 +26,9 @@
 
 #include <unistd.h>
 
+#include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include <rotina/node.hpp>
 #include <rotina/runtime.hpp>
@@ -170,6 +174,26 @@ int main(int argc, char** argv) {
           auto back = h ? rt.node_of(h.node()) : std::nullopt;
           text = std::string{"agent "} + (h ? "ok" : "null") + " "
                  + (back && *back == n ? "node_of-ok" : "node_of-bad");
+        }
+      say(text);
+    } else if (cmd == "ping") {
+      // One request to the peer's agent (a message it does not handle): any
+      // answer within 3 s proves that messages cross between the agents.
+      std::string name;
+      in >> name;
+      std::string text = "ping none";
+      for (auto& n : rt.nodes())
+        if (n.name == name) {
+          caf::scoped_actor self{rt.system()};
+          text = "ping timeout";
+          self
+            ->request(rt.agent_of(n), std::chrono::seconds{3},
+                      caf::atom_value{caf::atom("rt_ping")})
+            .receive([&](caf::message&) { text = "ping ok"; },
+                     [&](caf::error& err) {
+                       if (err != caf::sec::request_timeout)
+                         text = "ping ok";
+                     });
         }
       say(text);
     } else if (cmd == "quit") {
