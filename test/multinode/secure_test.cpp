@@ -214,6 +214,20 @@ BOOST_AUTO_TEST_CASE(tls_nodes_connect_talk_and_see_each_others_death) {
     eventually([&] { return s.ask("nodes", "nodes") == "nodes client"; }, 5s));
   BOOST_TEST(c.ask("ping server", "ping") == "ping ok");
   BOOST_TEST(s.ask("ping client", "ping") == "ping ok");
+  // The port speaks TLS and accepts the CA's client certificate (openssl's
+  // own client, so this fails if the node spoke plain TCP).
+  auto cmd = "timeout 10 openssl s_client -connect " + s.address() + " -CAfile "
+             + ca.dir + "/ca.crt -cert " + ca.dir + "/client.crt -key " + ca.dir
+             + "/client.key </dev/null 2>&1";
+  std::string out;
+  if (auto p = ::popen(cmd.c_str(), "r")) {
+    char buf[512];
+    while (::fgets(buf, sizeof(buf), p) != nullptr)
+      out += buf;
+    ::pclose(p);
+  }
+  BOOST_TEST(contains(out, "Verify return code: 0 (ok)"), out);
+  BOOST_TEST(contains(out, "CN = server"), out);
   BOOST_TEST(s.ask("watch client", "watch") == "watch ok");
   c.kill_now();
   auto down = s.expect("down client", 10s);
