@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "harness.hpp"
+#include "rotina/detail/net_frame.hpp"
 
 using namespace std::chrono_literals;
 using rotina::test::node_process;
@@ -454,6 +455,37 @@ BOOST_AUTO_TEST_CASE(a_four_gib_header_does_not_grow_the_node) {
   BOOST_TEST(contains(a.stderr_text(), "frame announces 4294967295 bytes"),
              a.stderr_text());
   BOOST_TEST(a.alive());
+  check_serving(a);
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_of_another_protocol_version_is_told_both) {
+  // A hello of protocol version 2 (whose layout after the name may differ):
+  // refused with both versions, logged once with the address.
+  node_process a{args("a")};
+  int fd = raw_connect(a.port);
+  auto who = local_address(fd);
+  rotina::detail::net::hello old;
+  old.version = rotina::detail::net::protocol_version + 1;
+  old.name = "old";
+  send_bytes(fd, rotina::detail::net::encode_hello(old));
+  std::string got;
+  BOOST_TEST(closed_by_peer(fd, 3s, &got));
+  ::close(fd);
+  BOOST_REQUIRE(only_refusals(got) && got.size() > 12);
+  std::string reason;
+  std::string error;
+  BOOST_REQUIRE(rotina::detail::net::decode_refuse(
+    reinterpret_cast<const uint8_t*>(got.data()) + 12, got.size() - 12, reason,
+    error));
+  BOOST_TEST(contains(reason, "protocol version mismatch: rotina protocol "
+                              "versions differ: 'a' (127.0.0.1:"
+                                + std::to_string(a.port) + ") speaks 1"),
+             reason);
+  BOOST_TEST(contains(reason, "the peer 'old' speaks 2"), reason);
+  BOOST_TEST(eventually([&] { return contains(a.stderr_text(), who); }));
+  std::this_thread::sleep_for(200ms);
+  BOOST_TEST(count(a.stderr_text(), who) == 1u, a.stderr_text());
+  BOOST_TEST(contains(a.stderr_text(), "protocol version mismatch"));
   check_serving(a);
 }
 
