@@ -494,6 +494,30 @@ struct gate::impl {
   std::list<pending_conn> conns;
   clock::time_point last_flood_log;
   size_t flood_refused = 0;
+  /// Sockets of connect() calls in progress; stop() shuts them down so that
+  /// no connect outlives the gate's owner by more than a moment.
+  std::mutex connecting_mtx;
+  std::set<int> connecting;
+  bool closing = false;
+
+  /// Enters `fd` into `connecting`; false if the gate stopped.
+  bool enter_connecting(int fd) {
+    std::lock_guard<std::mutex> guard{connecting_mtx};
+    if (closing)
+      return false;
+    connecting.insert(fd);
+    return true;
+  }
+
+  void leave_connecting(int fd) {
+    std::lock_guard<std::mutex> guard{connecting_mtx};
+    connecting.erase(fd);
+  }
+
+  bool is_closing() {
+    std::lock_guard<std::mutex> guard{connecting_mtx};
+    return closing;
+  }
 
   void log(const std::string& line) {
     if (how.log)
@@ -855,6 +879,10 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
   auto deadline = clock::now() + timeout;
   auto where = host + ":" + std::to_string(port);
   auto fail = [&](connect_failure kind, std::string what) {
+    if (impl_->is_closing())
+      return connect_error{connect_failure::handshake_failed,
+                           "connect to " + where
+                             + ": the gate stopped (its node shuts down)"};
     return connect_error{kind, "connect to " + where + ": " + what};
   };
   std::vector<sockaddr_storage> addrs;
@@ -870,10 +898,15 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
       = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (l.fd < 0)
       continue;
+    if (!impl_->enter_connecting(l.fd)) {
+      impl::close_link(l);
+      return fail(connect_failure::handshake_failed, "the gate stopped");
+    }
     auto rc
       = ::connect(l.fd, reinterpret_cast<const sockaddr*>(&sa), length_of(sa));
     if (rc != 0 && errno == EINPROGRESS) {
       if (!wait_for(l.fd, POLLOUT, deadline)) {
+        impl_->leave_connecting(l.fd);
         impl::close_link(l);
         last = connect_failure::timed_out;
         last_what = "no TCP connection within "
@@ -891,17 +924,21 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
     last = errno == ECONNREFUSED ? connect_failure::refused
                                  : connect_failure::handshake_failed;
     last_what = errno_text(errno);
+    impl_->leave_connecting(l.fd);
     impl::close_link(l);
   }
   if (l.fd < 0)
     return fail(last, last_what);
   set_nodelay(l.fd);
   struct closer {
+    impl& d;
     link& l;
     ~closer() {
+      if (l.fd >= 0)
+        d.leave_connecting(l.fd);
       impl::close_link(l);
     }
-  } guard{l};
+  } guard{*impl_, l};
   // TLS first, when configured.
   std::vector<std::string> cert_names;
   if (auto& tls = impl_->cfg.tls) {
@@ -984,6 +1021,7 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
     return fail(connect_failure::handshake_failed, "could not send ok");
   // Hand the link to BASP and wait for its own handshake.
   auto& sys = impl_->sys;
+  impl_->leave_connecting(l.fd); // from here on the socket is BASP's
   auto sp = make_scribe(sys, l, impl_->cfg.max_message_size,
                         where + " (" + peer.name + ")", log);
   using result = std::variant<connected, connect_error>;
@@ -1015,6 +1053,13 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
 
 void gate::stop() {
   auto& d = *impl_;
+  {
+    // Connects in progress fail at once (their polls see the shutdown).
+    std::lock_guard<std::mutex> guard{d.connecting_mtx};
+    d.closing = true;
+    for (auto fd : d.connecting)
+      ::shutdown(fd, SHUT_RDWR);
+  }
   if (!d.running.exchange(false)) {
     if (d.listen_fd >= 0) {
       ::close(d.listen_fd);

@@ -368,6 +368,22 @@ BOOST_AUTO_TEST_CASE(a_non_loopback_listen_without_tls_is_refused) {
   BOOST_TEST(!contains(tls.stderr_text(), "WARNING"), tls.stderr_text());
 }
 
+BOOST_AUTO_TEST_CASE(shutdown_does_not_wait_for_a_connect_to_a_frozen_peer) {
+  // The connector blocks in the gate's connect on its own thread; stopping
+  // the node must cut that connect short instead of waiting for its timeout.
+  node_process a{args("a")};
+  BOOST_REQUIRE(a.stop_and_wait());
+  node_process b{
+    args("b", {"--peers=[\"" + a.address() + "\"]", "--connect-timeout=20s"})};
+  std::this_thread::sleep_for(500ms); // the connect is under way
+  auto t0 = std::chrono::steady_clock::now();
+  BOOST_TEST(b.quit(15s) == 0);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - t0);
+  BOOST_TEST(took < 3000ms, "shutdown took " << took.count() << " ms");
+  a.signal(SIGCONT);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // -- attacks against a real node ----------------------------------------------

@@ -131,8 +131,9 @@ public:
           const check_fn& check, std::chrono::milliseconds timeout,
           log_fn log = {});
 
-  /// Closes the listening socket and every pending handshake and joins the
-  /// gate thread. Idempotent.
+  /// Closes the listening socket and every pending handshake, makes every
+  /// connect() in progress fail at once (and later ones at their start), and
+  /// joins the gate thread. Idempotent.
   void stop();
 
   /// Returns the number of incoming handshakes in progress (for tests).
