@@ -1019,6 +1019,15 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
   }
   if (write_all(l, encode_ok(), deadline) != read_result::ok)
     return fail(connect_failure::handshake_failed, "could not send ok");
+  // Wait until the peer's BASP handshake is readable before our BASP gets
+  // the socket: CAF 0.17 never sets last_seen of a connection it did not
+  // hear from yet, so its next heartbeat tick would cut a handshake that
+  // arrives later (connection_timeout, CAF-NOTES.md).
+  if ((l.ssl == nullptr || SSL_pending(l.ssl) == 0)
+      && !wait_for(l.fd, POLLIN, deadline))
+    return fail(connect_failure::timed_out, "no BASP handshake within "
+                                              + std::to_string(timeout.count())
+                                              + " ms");
   // Hand the link to BASP and wait for its own handshake.
   auto& sys = impl_->sys;
   impl_->leave_connecting(l.fd); // from here on the socket is BASP's
@@ -1038,10 +1047,15 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
           promise->set_value(connected{peer, std::move(nid), std::move(agent)});
         },
         [=](caf::error& err) {
-          promise->set_value(connect_error{connect_failure::handshake_failed,
-                                           "connect to " + where
-                                             + ": BASP handshake failed: "
-                                             + ctx->system().render(err)});
+          // A heartbeat tick that cut the handshake, or our own timeout:
+          // worth another attempt (the connector retries timed_out).
+          auto kind = err == caf::sec::connection_timeout
+                          || err == caf::sec::request_timeout
+                        ? connect_failure::timed_out
+                        : connect_failure::handshake_failed;
+          promise->set_value(connect_error{
+            kind, "connect to " + where
+                    + ": BASP handshake failed: " + ctx->system().render(err)});
         });
   });
   // The request above always answers (its own timeout); the extra second is
