@@ -636,8 +636,10 @@ struct connector_state {
     if (done)
       return;
     done = true;
-    // A start-up peer (rotina.peers) has no caller to tell: log the failure.
-    if (!res && retry_refused)
+    // A start-up peer (rotina.peers) has no caller to tell: log the failure
+    // (not the shutdown that cut it short).
+    if (!res && retry_refused
+        && res.error().code != connect_errc::not_configured)
       st->log("could not connect to peer " + target() + ": "
               + res.error().to_string());
     result->set_value(std::move(res));
@@ -778,6 +780,11 @@ void attempt(connector_actor* self) {
                                         + s.target()});
     return shake_hands(self, caf::actor_cast<caf::actor>(ok->agent));
   }
+  if (std::lock_guard<std::mutex> guard{st->mtx}; st->stopped)
+    return fail(self, connect_error{connect_errc::not_configured,
+                                    "the runtime shut down while connecting "
+                                    "to "
+                                      + s.target()});
   auto& gerr = std::get<net::connect_error>(res);
   auto err = to_connect_error(gerr);
   if (err.code == connect_errc::refused) {
