@@ -505,6 +505,27 @@ BOOST_AUTO_TEST_CASE(a_peer_of_another_protocol_version_is_told_both) {
   check_serving(a);
 }
 
+BOOST_AUTO_TEST_CASE(a_message_above_max_message_size_closes_the_link) {
+  // rotina.max-message-size reaches the gate: a peer that passed the
+  // handshake and sends a 100,000-byte message to a node that accepts at
+  // most 4096 bytes loses the connection (the node logs why and allocates
+  // nothing); both see each other down, and the node keeps serving.
+  node_process a{args("a", {"--max-message-size=4096"})};
+  node_process b{args("b")};
+  BOOST_REQUIRE(contains(b.ask(a.connect_cmd(), "connect"), "connect ok"));
+  BOOST_TEST(b.ask("big a 100", "big") == "big answered");
+  BOOST_TEST(b.ask("watch a", "watch") == "watch ok");
+  b.send("big a 100000");
+  auto down = b.expect("down a", 10s);
+  BOOST_TEST(contains(down, "is down"), down);
+  BOOST_TEST(eventually([&] {
+    return contains(a.stderr_text(), "-byte message (at most 4096, "
+                                     "rotina.max-message-size)");
+  }));
+  BOOST_TEST(eventually([&] { return a.ask("nodes", "nodes") == "nodes "; }));
+  check_serving(a, "c");
+}
+
 BOOST_AUTO_TEST_CASE(garbage_is_logged_once_with_the_address) {
   node_process a{args("a")};
   int fd = raw_connect(a.port);

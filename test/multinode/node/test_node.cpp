@@ -11,6 +11,8 @@
 //   watch NAME         -> "watch ok" | "watch none"; later, once:
 //                         "down NAME t=<CLOCK_MONOTONIC ns> | <message>"
 //   agent NAME         -> "agent ok node_of-ok" (agent_of / node_of work)
+//   big NAME BYTES     -> "big answered" | "big timeout" | "big none" (one
+//                         request of BYTES bytes to NAME's agent)
 //   bench NAME N       -> "bench rtt_median_us=.. rtt_p90_us=..
 //                         burst_ns_per_msg=.. failed=.." (agent round trips)
 //   ping NAME          -> "ping ok" when NAME's agent answers a request
@@ -196,6 +198,27 @@ int main(int argc, char** argv) {
                      [&](caf::error& err) {
                        if (err != caf::sec::request_timeout)
                          text = "ping ok";
+                     });
+        }
+      say(text);
+    } else if (cmd == "big") {
+      // One request carrying BYTES bytes to NAME's agent: "big answered" (any
+      // answer), "big timeout" (none within 3 s), or "big none".
+      std::string name;
+      size_t bytes = 0;
+      in >> name >> bytes;
+      std::string text = "big none";
+      for (auto& n : rt.nodes())
+        if (n.name == name) {
+          caf::scoped_actor self{rt.system()};
+          text = "big timeout";
+          self
+            ->request(rt.agent_of(n), std::chrono::seconds{3},
+                      std::string(bytes, 'x'))
+            .receive([&](caf::message&) { text = "big answered"; },
+                     [&](caf::error& err) {
+                       if (err != caf::sec::request_timeout)
+                         text = "big answered";
                      });
         }
       say(text);
