@@ -910,6 +910,9 @@ void node_layer::start() {
   if (!tp.warning.empty())
     st.log(tp.warning);
   st.caf_node = caf::to_string(sys_.node());
+  // The middleman actor stays available to the layer (never used to publish
+  // or connect: no CAF doorman is opened).
+  st.mm = sys_.middleman().actor_handle();
   auto gate = std::make_shared<net::gate>(sys_, tp.gate);
   auto agent = sys_.spawn(agent_impl, state_);
   {

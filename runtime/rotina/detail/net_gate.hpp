@@ -22,8 +22,8 @@
 #include <variant>
 
 #include <caf/actor_system.hpp>
-#include <caf/node_id.hpp>
 #include <caf/fwd.hpp>
+#include <caf/node_id.hpp>
 
 #include "rotina/detail/net_frame.hpp"
 
@@ -71,8 +71,8 @@ using check_fn = std::function<std::string(const hello& peer,
                                            const std::string& peer_address)>;
 
 /// Called on the gate thread after an accepted peer was handed to BASP.
-using joined_fn = std::function<void(const hello& peer,
-                                     const std::string& peer_address)>;
+using joined_fn
+  = std::function<void(const hello& peer, const std::string& peer_address)>;
 
 /// Receives one log line per refused or failed incoming connection.
 using log_fn = std::function<void(const std::string& line)>;
