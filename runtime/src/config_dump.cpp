@@ -19,7 +19,8 @@ void config::dump(std::ostream& out) const {
     if (auto x = value_of(full)) {
       out << key.name << " = " << detail::to_ini(*x) << " ; "
           << source_of(full);
-      if (full == "rotina.insecure" && insecure)
+      if (full == "rotina.insecure" && insecure && tls_certificate.empty()
+          && tls_key.empty() && tls_ca_file.empty())
         out << " ; INSECURE: a non-loopback listen-host accepts peers without "
                "TLS (docs/security.md)";
       out << '\n';
