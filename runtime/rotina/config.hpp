@@ -125,6 +125,39 @@ public:
   /// Becomes middleman.connection-timeout like the interval above.
   caf::timespan heartbeat_timeout;
 
+  /// rotina.tls-certificate: PEM file with this node's certificate (and
+  /// chain). Default "": no TLS. tls-certificate, tls-key and tls-ca-file are
+  /// set all three or none (docs/security.md).
+  std::string tls_certificate;
+
+  /// rotina.tls-key: PEM file with the certificate's private key. Default "".
+  std::string tls_key;
+
+  /// rotina.tls-ca-file: PEM file with the CA(s) that peers' certificates
+  /// must chain to. Default "".
+  std::string tls_ca_file;
+
+  /// rotina.tls-name-check: which names of a peer's certificate its claimed
+  /// node name must match: "cn-or-san" (default), "cn" or "san".
+  std::string tls_name_check;
+
+  /// rotina.insecure: allow listening on a non-loopback address without TLS
+  /// (every host that reaches the port can then act as a peer). Default
+  /// false.
+  bool insecure;
+
+  /// rotina.handshake-timeout: how long a new connection may take to finish
+  /// rotina's handshake (TLS included). Default 5s.
+  caf::timespan handshake_timeout;
+
+  /// rotina.max-message-size: largest message (bytes) accepted from a peer;
+  /// a larger announcement closes the connection. Default 16 MiB.
+  size_t max_message_size;
+
+  /// rotina.max-pending-handshakes: incoming connections that may be in
+  /// their handshake at once; more are closed at once. Default 64.
+  size_t max_pending_handshakes;
+
   /// rotina.shutdown: "wait" (default) or "cancel"; see runtime::shutdown.
   shutdown_policy on_shutdown;
 

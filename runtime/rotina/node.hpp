@@ -67,9 +67,11 @@ enum class connect_errc : uint8_t {
   /// The peer did not complete the connection within rotina.connect-timeout
   /// (it is frozen, overloaded or unreachable).
   timed_out,
-  /// CAF connected but rotina's handshake failed: no rotina agent is
-  /// published on that port, the peer did not answer the handshake within
-  /// rotina.request-timeout, or it sent something else.
+  /// The TCP connection was made but rotina's handshake failed: the peer is
+  /// not a rotina node, TLS failed (no certificate, another CA, expired, or
+  /// only one side uses TLS), a node name does not match its certificate,
+  /// BASP's handshake failed after rotina's, or the peer's agent did not
+  /// answer within rotina.request-timeout. The message says which.
   handshake_failed,
   /// The peer's name equals this node's name or the name of another connected
   /// peer.

@@ -16,10 +16,15 @@ void config::dump(std::ostream& out) const {
       out << "\n[" << section << "]\n";
     }
     auto full = key.section + "." + key.name;
-    if (auto x = value_of(full))
-      out << key.name << " = " << detail::to_ini(*x) << " ; " << source_of(full)
-          << '\n';
-    else // CAF computes this default when the actor system starts
+    if (auto x = value_of(full)) {
+      out << key.name << " = " << detail::to_ini(*x) << " ; "
+          << source_of(full);
+      if (full == "rotina.insecure" && insecure && tls_certificate.empty()
+          && tls_key.empty() && tls_ca_file.empty())
+        out << " ; INSECURE: a non-loopback listen-host accepts peers without "
+               "TLS (docs/security.md)";
+      out << '\n';
+    } else // CAF computes this default when the actor system starts
       out << "; " << key.name << " = " << key.default_value << " ; default\n";
   }
 }

@@ -82,6 +82,9 @@ const std::vector<key_rule>& key_rules() {
   static const std::vector<key_rule> result{
     {"rotina.listen-port", {}, {}, 0, 65535},
     {"rotina.shutdown", {}, {}, 0, no_max, {"wait", "cancel"}},
+    {"rotina.tls-name-check", {}, {}, 0, no_max, {"cn-or-san", "cn", "san"}},
+    {"rotina.max-message-size", {}, {}, 1024},
+    {"rotina.max-pending-handshakes", {}, {}, 1},
     {"scheduler.policy", "\"rotina\"", "scheduler: \"rotina\", or CAF's "
      "\"stealing\" or \"sharing\"", 0, no_max, {"rotina", "stealing", "sharing"}},
     {"scheduler.max-threads", "hardware threads, at least 2", {}, 1, 4096},
@@ -216,7 +219,9 @@ config::config()
     connect_timeout(std::chrono::seconds{10}),
     request_timeout(std::chrono::seconds{5}),
     heartbeat_interval(std::chrono::milliseconds{500}),
-    heartbeat_timeout(std::chrono::seconds{2}),
+    heartbeat_timeout(std::chrono::seconds{2}), tls_name_check("cn-or-san"),
+    insecure(false), handshake_timeout(std::chrono::seconds{5}),
+    max_message_size(16 * 1024 * 1024), max_pending_handshakes(64),
     on_shutdown(shutdown_policy::wait),
     shutdown_timeout(std::chrono::seconds{10}), default_capacity(0),
     scheduler_policy("rotina"),
@@ -254,6 +259,25 @@ config::config()
   add(heartbeat_timeout, "heartbeat-timeout",
       "silence after which a peer counts as down; at least 2 x "
       "heartbeat-interval; sets middleman.connection-timeout when distributed");
+  add(tls_certificate, "tls-certificate",
+      "PEM file with this node's certificate; with tls-key and tls-ca-file: "
+      "mutual TLS with every peer");
+  add(tls_key, "tls-key", "PEM file with the private key of tls-certificate");
+  add(tls_ca_file, "tls-ca-file",
+      "PEM file with the CA(s) that peers' certificates must chain to");
+  add(tls_name_check, "tls-name-check",
+      "which certificate names a peer's node name must match: \"cn-or-san\", "
+      "\"cn\" or \"san\"");
+  add(insecure, "insecure",
+      "allow listening on a non-loopback address without TLS (anyone who "
+      "reaches the port is a peer)");
+  add(handshake_timeout, "handshake-timeout",
+      "how long a new connection may take to finish the handshake");
+  add(max_message_size, "max-message-size",
+      "largest message in bytes accepted from a peer; a larger one closes "
+      "the connection");
+  add(max_pending_handshakes, "max-pending-handshakes",
+      "incoming connections in their handshake at once; more are closed");
   add(on_shutdown, "shutdown",
       "on shutdown, \"wait\" for live work (up to shutdown-timeout) or "
       "\"cancel\" it at once");

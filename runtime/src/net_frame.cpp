@@ -39,9 +39,9 @@ public:
       u8(static_cast<uint8_t>(x >> shift));
   }
 
-  void str(std::string_view x) {
-    if (x.size() > max_string)
-      x = x.substr(0, max_string);
+  void str(std::string_view x, size_t limit = max_string) {
+    if (x.size() > limit)
+      x = x.substr(0, limit);
     u32(static_cast<uint32_t>(x.size()));
     auto at = buf_.size();
     buf_.resize(at + x.size());
@@ -104,13 +104,13 @@ public:
     return true;
   }
 
-  bool str(std::string& x, const char* field) {
+  bool str(std::string& x, const char* field, size_t limit = max_string) {
     uint32_t n = 0;
     if (!u32(n, field))
       return false;
-    if (n > max_string)
+    if (n > limit)
       return fail(field, "string of " + std::to_string(n) + " bytes (at most "
-                           + std::to_string(max_string) + ")");
+                           + std::to_string(limit) + ")");
     if (static_cast<size_t>(end_ - pos_) < n)
       return fail(field, "truncated");
     x.assign(reinterpret_cast<const char*>(pos_), n);
@@ -120,8 +120,8 @@ public:
 
   bool at_end() {
     if (pos_ != end_)
-      return fail("payload", std::to_string(end_ - pos_)
-                               + " bytes of trailing garbage");
+      return fail("payload",
+                  std::to_string(end_ - pos_) + " bytes of trailing garbage");
     return true;
   }
 
@@ -166,6 +166,8 @@ std::vector<uint8_t> encode_hello(const hello& x) {
   w.u64(static_cast<uint64_t>(x.heartbeat_interval_ns));
   w.u64(static_cast<uint64_t>(x.heartbeat_timeout_ns));
   w.str(x.fingerprint);
+  w.str(x.release);
+  w.str(x.types, max_type_list);
   return std::move(w).frame(frame_type::hello);
 }
 
@@ -199,9 +201,8 @@ bool parse_header(const uint8_t* bytes, frame_header& out, std::string& error) {
   for (int i = 8; i < 12; ++i)
     length = (length << 8) | bytes[i];
   if (length > max_payload) {
-    error = "frame announces " + std::to_string(length)
-            + " bytes (at most " + std::to_string(max_payload)
-            + " before the handshake)";
+    error = "frame announces " + std::to_string(length) + " bytes (at most "
+            + std::to_string(max_payload) + " before the handshake)";
     return false;
   }
   out.type = static_cast<frame_type>(type);
@@ -213,13 +214,26 @@ bool decode_hello(const uint8_t* bytes, size_t size, hello& out,
                   std::string& error) {
   reader r{bytes, size};
   hello x;
-  auto ok = r.u32(x.version, "version") && r.str(x.name, "name")
-            && r.u64(x.incarnation, "incarnation")
+  if (!r.u32(x.version, "version")) {
+    error = "malformed hello: " + r.error();
+    return false;
+  }
+  if (x.version != protocol_version) {
+    // Another protocol: its layout may differ. Keep the version (and the
+    // name when readable) so that the refusal can name both versions.
+    if (!r.str(x.name, "name"))
+      x.name.clear();
+    out = std::move(x);
+    return true;
+  }
+  auto ok = r.str(x.name, "name") && r.u64(x.incarnation, "incarnation")
             && r.str(x.caf_node, "caf node id") && r.str(x.host, "host")
             && r.u16(x.port, "port")
             && r.i64(x.heartbeat_interval_ns, "heartbeat interval")
             && r.i64(x.heartbeat_timeout_ns, "heartbeat timeout")
-            && r.str(x.fingerprint, "fingerprint") && r.at_end();
+            && r.str(x.fingerprint, "fingerprint")
+            && r.str(x.release, "release")
+            && r.str(x.types, "types", max_type_list) && r.at_end();
   if (!ok) {
     error = "malformed hello: " + r.error();
     return false;

@@ -494,6 +494,30 @@ struct gate::impl {
   std::list<pending_conn> conns;
   clock::time_point last_flood_log;
   size_t flood_refused = 0;
+  /// Sockets of connect() calls in progress; stop() shuts them down so that
+  /// no connect outlives the gate's owner by more than a moment.
+  std::mutex connecting_mtx;
+  std::set<int> connecting;
+  bool closing = false;
+
+  /// Enters `fd` into `connecting`; false if the gate stopped.
+  bool enter_connecting(int fd) {
+    std::lock_guard<std::mutex> guard{connecting_mtx};
+    if (closing)
+      return false;
+    connecting.insert(fd);
+    return true;
+  }
+
+  void leave_connecting(int fd) {
+    std::lock_guard<std::mutex> guard{connecting_mtx};
+    connecting.erase(fd);
+  }
+
+  bool is_closing() {
+    std::lock_guard<std::mutex> guard{connecting_mtx};
+    return closing;
+  }
 
   void log(const std::string& line) {
     if (how.log)
@@ -556,7 +580,12 @@ struct gate::impl {
 
   /// Refuses `c`: logs once, sends the reason, closes after writing.
   void refuse(pending_conn& c, const std::string& reason) {
-    log("rotina: refused peer " + c.address + ": " + reason);
+    if (c.peer.name.empty())
+      log("rotina: refused peer " + c.address + ": " + reason);
+    else // the hello was readable: name the peer as it calls itself
+      log("rotina: refused peer '" + c.peer.name + "' (" + c.peer.host + ":"
+          + std::to_string(c.peer.port) + ") from " + c.address + ": "
+          + reason);
     reply(c, encode_refuse(reason), true);
   }
 
@@ -569,24 +598,22 @@ struct gate::impl {
         refuse(c, "expected a hello frame first");
         return true;
       }
-      hello peer;
-      if (!decode_hello(payload, c.hdr.length, peer, error)) {
+      if (!decode_hello(payload, c.hdr.length, c.peer, error)) {
         refuse(c, error);
         return true;
       }
       if (cfg.tls) {
-        if (auto reason = match_name(peer.name, c.cert_names);
+        if (auto reason = match_name(c.peer.name, c.cert_names);
             !reason.empty()) {
           refuse(c, reason);
           return true;
         }
       }
-      auto reason = how.check ? how.check(peer, c.address) : std::string{};
+      auto reason = how.check ? how.check(c.peer, c.address) : std::string{};
       if (!reason.empty()) {
         refuse(c, reason);
         return true;
       }
-      c.peer = std::move(peer);
       reply(c, encode_hello(how.self), false);
       return true;
     }
@@ -852,6 +879,10 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
   auto deadline = clock::now() + timeout;
   auto where = host + ":" + std::to_string(port);
   auto fail = [&](connect_failure kind, std::string what) {
+    if (impl_->is_closing())
+      return connect_error{connect_failure::handshake_failed,
+                           "connect to " + where
+                             + ": the gate stopped (its node shuts down)"};
     return connect_error{kind, "connect to " + where + ": " + what};
   };
   std::vector<sockaddr_storage> addrs;
@@ -867,10 +898,15 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
       = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (l.fd < 0)
       continue;
+    if (!impl_->enter_connecting(l.fd)) {
+      impl::close_link(l);
+      return fail(connect_failure::handshake_failed, "the gate stopped");
+    }
     auto rc
       = ::connect(l.fd, reinterpret_cast<const sockaddr*>(&sa), length_of(sa));
     if (rc != 0 && errno == EINPROGRESS) {
       if (!wait_for(l.fd, POLLOUT, deadline)) {
+        impl_->leave_connecting(l.fd);
         impl::close_link(l);
         last = connect_failure::timed_out;
         last_what = "no TCP connection within "
@@ -888,17 +924,21 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
     last = errno == ECONNREFUSED ? connect_failure::refused
                                  : connect_failure::handshake_failed;
     last_what = errno_text(errno);
+    impl_->leave_connecting(l.fd);
     impl::close_link(l);
   }
   if (l.fd < 0)
     return fail(last, last_what);
   set_nodelay(l.fd);
   struct closer {
+    impl& d;
     link& l;
     ~closer() {
+      if (l.fd >= 0)
+        d.leave_connecting(l.fd);
       impl::close_link(l);
     }
-  } guard{l};
+  } guard{*impl_, l};
   // TLS first, when configured.
   std::vector<std::string> cert_names;
   if (auto& tls = impl_->cfg.tls) {
@@ -919,9 +959,15 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
   }
   // Hellos: ours first, then the peer's.
   auto closed_why = [&l] {
+    // With TLS 1.3 the accepting side checks our certificate after our side
+    // of the TLS handshake finished; its alert may be lost when it closes
+    // while our hello is unread (a reset). Its log names the exact reason.
     return l.ssl != nullptr
              ? "the peer closed the connection during the handshake ("
-                 + tls_error(l.ssl) + ")"
+                 + tls_error(l.ssl)
+                 + "); with TLS this means that the peer refused this "
+                   "node's certificate (not from its CA, expired, or none) "
+                   "or does not speak TLS: its log names the reason"
              : std::string{"the peer closed the connection during the "
                            "handshake"};
   };
@@ -973,8 +1019,18 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
   }
   if (write_all(l, encode_ok(), deadline) != read_result::ok)
     return fail(connect_failure::handshake_failed, "could not send ok");
+  // Wait until the peer's BASP handshake is readable before our BASP gets
+  // the socket: CAF 0.17 never sets last_seen of a connection it did not
+  // hear from yet, so its next heartbeat tick would cut a handshake that
+  // arrives later (connection_timeout, CAF-NOTES.md).
+  if ((l.ssl == nullptr || SSL_pending(l.ssl) == 0)
+      && !wait_for(l.fd, POLLIN, deadline))
+    return fail(connect_failure::timed_out, "no BASP handshake within "
+                                              + std::to_string(timeout.count())
+                                              + " ms");
   // Hand the link to BASP and wait for its own handshake.
   auto& sys = impl_->sys;
+  impl_->leave_connecting(l.fd); // from here on the socket is BASP's
   auto sp = make_scribe(sys, l, impl_->cfg.max_message_size,
                         where + " (" + peer.name + ")", log);
   using result = std::variant<connected, connect_error>;
@@ -991,10 +1047,15 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
           promise->set_value(connected{peer, std::move(nid), std::move(agent)});
         },
         [=](caf::error& err) {
-          promise->set_value(connect_error{connect_failure::handshake_failed,
-                                           "connect to " + where
-                                             + ": BASP handshake failed: "
-                                             + ctx->system().render(err)});
+          // A heartbeat tick that cut the handshake, or our own timeout:
+          // worth another attempt (the connector retries timed_out).
+          auto kind = err == caf::sec::connection_timeout
+                          || err == caf::sec::request_timeout
+                        ? connect_failure::timed_out
+                        : connect_failure::handshake_failed;
+          promise->set_value(connect_error{
+            kind, "connect to " + where
+                    + ": BASP handshake failed: " + ctx->system().render(err)});
         });
   });
   // The request above always answers (its own timeout); the extra second is
@@ -1006,6 +1067,13 @@ gate::connect(const std::string& host, uint16_t port, const hello& self,
 
 void gate::stop() {
   auto& d = *impl_;
+  {
+    // Connects in progress fail at once (their polls see the shutdown).
+    std::lock_guard<std::mutex> guard{d.connecting_mtx};
+    d.closing = true;
+    for (auto fd : d.connecting)
+      ::shutdown(fd, SHUT_RDWR);
+  }
   if (!d.running.exchange(false)) {
     if (d.listen_fd >= 0) {
       ::close(d.listen_fd);

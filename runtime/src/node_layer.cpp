@@ -2,11 +2,18 @@
 // and node-down detection.
 //
 // How a connection is made (the connecting side runs a short-lived
-// "connector" actor; nothing blocks an actor or waits without a bound):
-// 1. connector -> middleman actor: (connect_atom, host, port), timeout =
-//    what is left of rotina.connect-timeout. CAF opens the TCP connection and
-//    runs BASP's handshake; the reply carries the actor published on the
-//    port, which is the peer's agent.
+// "connector" actor on its own thread, so its blocking gate connect never
+// occupies a scheduler worker; nothing waits without a bound):
+// 1. connector: gate.connect(host, port) within what is left of
+//    rotina.connect-timeout (docs/design.md, "The transport gate"). The
+//    listening node accepts only through its gate (no CAF doorman is ever
+//    opened): TLS when configured (certificate names checked against the
+//    claimed node name), then the hello frames, which both sides check
+//    (protocol version, names, failure-detection settings, type
+//    fingerprint: node_state::check_peer). A refusal names both sides'
+//    values and is logged by the refusing side. Only then does either side
+//    hand the socket to CAF's BASP broker, whose handshake yields the actor
+//    the peer publishes: its agent.
 // 2. connector -> peer agent: (hello_atom, hello), timeout =
 //    rotina.request-timeout. The peer checks protocol version, names,
 //    failure-detection settings and type fingerprint, and either refuses
@@ -53,6 +60,8 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "rotina/detail/net_gate.hpp"
+#include "rotina/detail/node_transport.hpp"
 #include "rotina/type_registry.hpp"
 #include "rotina/version.hpp"
 
@@ -275,6 +284,39 @@ std::optional<connect_error> check_compatible(const hello& self,
   return std::nullopt;
 }
 
+/// Our hello as the gate sends it.
+net::hello to_gate(const hello& x, const std::string& caf_node) {
+  net::hello y;
+  y.version = net::protocol_version;
+  y.name = x.name;
+  y.incarnation = x.incarnation;
+  y.caf_node = caf_node;
+  y.host = x.host;
+  y.port = x.port;
+  y.heartbeat_interval_ns = x.heartbeat_interval.count();
+  y.heartbeat_timeout_ns = x.heartbeat_timeout.count();
+  y.fingerprint = x.fingerprint;
+  y.release = x.version;
+  y.types = x.types;
+  return y;
+}
+
+/// A peer's gate hello as the agents' hello (without the agent).
+hello from_gate(const net::hello& x) {
+  hello y;
+  y.protocol = x.version;
+  y.version = x.release;
+  y.name = x.name;
+  y.host = x.host;
+  y.port = x.port;
+  y.incarnation = x.incarnation;
+  y.heartbeat_interval = caf::timespan{x.heartbeat_interval_ns};
+  y.heartbeat_timeout = caf::timespan{x.heartbeat_timeout_ns};
+  y.fingerprint = x.fingerprint;
+  y.types = x.types;
+  return y;
+}
+
 std::optional<std::pair<std::string, uint16_t>>
 split_host_port(const std::string& x) {
   auto colon = x.rfind(':');
@@ -305,6 +347,10 @@ struct node_state {
   node_settings settings;
   hello self;
   caf::io::middleman_actor mm;
+  /// The transport gate: the only listener, and how connectors connect.
+  std::shared_ptr<net::gate> gate;
+  /// CAF's id of this node, as text (sent in the gate hello).
+  std::string caf_node;
 
   mutable std::mutex mtx;
   std::map<std::string, peer_entry> peers;
@@ -332,11 +378,47 @@ struct node_state {
     std::cerr << "rotina: " + self_desc() + ": " + line + "\n" << std::flush;
   }
 
-  /// Enters `peer` or returns why not. `existing` tells whether the same
-  /// incarnation was already there (then nothing changed).
-  std::optional<connect_error> enter(const hello& peer, bool& existing) {
-    existing = false;
+  /// Our hello as the gate sends it (the gate fills in the port it bound).
+  net::hello gate_self() const {
     std::lock_guard<std::mutex> guard{mtx};
+    return to_gate(self, caf_node);
+  }
+
+  /// Checks a peer's gate hello (both sides, before BASP sees the
+  /// connection). Returns "" to accept, else the refusal (refusal_text).
+  std::string check_peer(const net::hello& x) {
+    auto peer = from_gate(x);
+    hello me;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      me = self;
+    }
+    if (x.version != net::protocol_version)
+      return refusal_text(connect_error{
+        connect_errc::version_mismatch,
+        "rotina protocol versions differ: " + me.where() + " speaks "
+          + std::to_string(net::protocol_version) + " (rotina " + me.version
+          + "), the peer " + (x.name.empty() ? "" : "'" + x.name + "' ")
+          + "speaks " + std::to_string(x.version)});
+    if (auto err = check_compatible(me, peer))
+      return refusal_text(*err);
+    std::lock_guard<std::mutex> guard{mtx};
+    bool existing = false;
+    if (auto err = check_name(peer, existing))
+      return refusal_text(*err);
+    return {};
+  }
+
+  /// Writes one line of the gate ("rotina: ...") with this node's name.
+  void gate_log(const std::string& line) const {
+    auto text = line.rfind("rotina: ", 0) == 0 ? line.substr(8) : line;
+    log(text);
+  }
+
+  /// Returns why `peer` cannot enter the table, if it cannot. Requires mtx.
+  std::optional<connect_error> check_name(const hello& peer,
+                                          bool& existing) const {
+    existing = false;
     if (stopped)
       return connect_error{connect_errc::not_configured,
                            "the runtime of " + self.where() + " shut down"};
@@ -358,6 +440,15 @@ struct node_state {
                              + self.where() + ", so the new peer "
                              + peer.where() + " was refused"};
     }
+    return std::nullopt;
+  }
+
+  /// Enters `peer` or returns why not. `existing` tells whether the same
+  /// incarnation was already there (then nothing changed).
+  std::optional<connect_error> enter(const hello& peer, bool& existing) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (auto err = check_name(peer, existing); err || existing)
+      return err;
     peers.emplace(peer.name, peer_entry{peer.to_node(), peer.agent, {}});
     return std::nullopt;
   }
@@ -550,7 +641,7 @@ caf::behavior agent_impl(agent_actor* self, std::shared_ptr<node_state> st) {
 
 struct connector_state {
   std::shared_ptr<node_state> st;
-  caf::io::middleman_actor mm;
+  std::shared_ptr<net::gate> gate;
   std::string host;
   uint16_t port = 0;
   bool retry_refused = false;
@@ -572,8 +663,10 @@ struct connector_state {
     if (done)
       return;
     done = true;
-    // A start-up peer (rotina.peers) has no caller to tell: log the failure.
-    if (!res && retry_refused)
+    // A start-up peer (rotina.peers) has no caller to tell: log the failure
+    // (not the shutdown that cut it short).
+    if (!res && retry_refused
+        && res.error().code != connect_errc::not_configured)
       st->log("could not connect to peer " + target() + ": "
               + res.error().to_string());
     result->set_value(std::move(res));
@@ -697,49 +790,52 @@ void attempt(connector_actor* self) {
                          s.last_error.empty() ? "no attempt finished"
                                               : s.last_error);
   ++s.attempts;
-  self->request(s.mm, left, caf::connect_atom::value, s.host, s.port)
-    .then(
-      [self](const caf::node_id&, caf::strong_actor_ptr& ptr,
-             const std::set<std::string>& ifs) {
-        auto& s = self->state;
-        if (ptr == nullptr || !ifs.empty())
-          return fail(self, connect_error{connect_errc::handshake_failed,
-                                          "no rotina node agent is published "
-                                          "at "
-                                            + s.target()});
-        shake_hands(self, caf::actor_cast<caf::actor>(ptr));
-      },
-      [self](caf::error& err) {
-        auto& s = self->state;
-        auto text = caf::to_string(err);
-        if (err == caf::sec::cannot_connect_to_node) {
-          if (!s.retry_refused)
-            return fail(self,
-                        connect_error{connect_errc::refused,
-                                      "nothing accepts connections at "
-                                        + s.target() + " (" + text + ")"});
-          return retry_or_fail(self, connect_errc::refused,
-                               "refused (" + text + ")");
-        }
-        if (err == caf::sec::request_timeout
-            || err == caf::sec::connection_timeout)
-          // connection_timeout: CAF cut the BASP handshake at a heartbeat tick
-          // (a frozen peer, or a handshake slower than one tick).
-          return retry_or_fail(self, connect_errc::timed_out,
-                               "no BASP handshake (" + text + ")");
-        retry_or_fail(self, connect_errc::handshake_failed,
-                      "CAF could not connect to " + s.target() + ": " + text);
-      });
+  // Blocks this (detached) actor's own thread for at most `left`.
+  auto st = s.st;
+  auto res = s.gate->connect(
+    s.host, s.port, st->gate_self(),
+    [st](const net::hello& peer, const std::string&) {
+      return st->check_peer(peer);
+    },
+    std::max(std::chrono::duration_cast<std::chrono::milliseconds>(left),
+             std::chrono::milliseconds{1}),
+    [st](const std::string& line) { st->gate_log(line); });
+  if (auto ok = std::get_if<net::connected>(&res)) {
+    if (ok->agent == nullptr)
+      return fail(self, connect_error{connect_errc::handshake_failed,
+                                      "no rotina node agent is published at "
+                                        + s.target()});
+    return shake_hands(self, caf::actor_cast<caf::actor>(ok->agent));
+  }
+  if (std::lock_guard<std::mutex> guard{st->mtx}; st->stopped)
+    return fail(self, connect_error{connect_errc::not_configured,
+                                    "the runtime shut down while connecting "
+                                    "to "
+                                      + s.target()});
+  auto& gerr = std::get<net::connect_error>(res);
+  auto err = to_connect_error(gerr);
+  if (err.code == connect_errc::refused) {
+    if (!s.retry_refused)
+      return fail(self,
+                  connect_error{connect_errc::refused,
+                                "nothing accepts connections at " + s.target()
+                                  + " (" + err.message + ")"});
+    return retry_or_fail(self, connect_errc::refused,
+                         "refused (" + err.message + ")");
+  }
+  if (err.code == connect_errc::timed_out)
+    return retry_or_fail(self, connect_errc::timed_out, err.message);
+  fail(self, std::move(err));
 }
 
 caf::behavior
 connector_impl(connector_actor* self, std::shared_ptr<node_state> st,
-               caf::io::middleman_actor mm, std::string host, uint16_t port,
+               std::shared_ptr<net::gate> gate, std::string host, uint16_t port,
                bool retry_refused,
                std::shared_ptr<std::promise<connect_result>> res) {
   auto& s = self->state;
   s.st = std::move(st);
-  s.mm = std::move(mm);
+  s.gate = std::move(gate);
   s.host = std::move(host);
   s.port = port;
   s.retry_refused = retry_refused;
@@ -767,6 +863,16 @@ node_settings read_node_settings(const config& cfg, std::string name,
   x.listen = cfg.listen_port != 0 || cfg.listen;
   x.peers = cfg.peers;
   x.connect_timeout = cfg.connect_timeout;
+  auto& t = x.transport;
+  t.tls_certificate = cfg.tls_certificate;
+  t.tls_key = cfg.tls_key;
+  t.tls_ca_file = cfg.tls_ca_file;
+  t.tls_name_check = cfg.tls_name_check;
+  t.insecure = cfg.insecure;
+  t.handshake_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+    cfg.handshake_timeout);
+  t.max_message_size = cfg.max_message_size;
+  t.max_pending_handshakes = cfg.max_pending_handshakes;
   x.request_timeout = cfg.request_timeout;
   // The effective CAF settings (rotina's heartbeat keys become them when
   // the node is distributed, config::load).
@@ -819,42 +925,48 @@ void node_layer::start() {
                         : "connects to rotina.peers")}};
     return;
   }
+  // The security settings first: an unsafe or broken configuration must not
+  // open anything.
+  auto plan
+    = check_transport(cfg.transport, cfg.name, cfg.listen, cfg.listen_host);
+  if (auto why = std::get_if<std::string>(&plan)) {
+    stop();
+    throw node_error{connect_error{connect_errc::not_configured, *why}};
+  }
+  auto& tp = std::get<transport_plan>(plan);
+  if (!tp.warning.empty())
+    st.log(tp.warning);
+  st.caf_node = caf::to_string(sys_.node());
+  // The middleman actor stays available to the layer (never used to publish
+  // or connect: no CAF doorman is opened).
   st.mm = sys_.middleman().actor_handle();
+  auto gate = std::make_shared<net::gate>(sys_, tp.gate);
   auto agent = sys_.spawn(agent_impl, state_);
   {
     std::lock_guard<std::mutex> guard{st.mtx};
     st.agent = agent;
     st.self.agent = agent;
+    st.gate = gate;
   }
   if (cfg.listen) {
-    // Publish the agent from an actor with a bounded wait (never the blocking
-    // middleman API, which waits without a timeout).
-    auto done = std::make_shared<std::promise<caf::expected<uint16_t>>>();
-    auto fut = done->get_future();
-    auto host = cfg.listen_host;
-    auto port = cfg.listen_port;
-    auto mm = st.mm;
-    auto timeout = cfg.request_timeout;
-    sys_.spawn([=](caf::event_based_actor* self) {
-      self
-        ->request(mm, timeout, caf::publish_atom::value, port,
-                  caf::actor_cast<caf::strong_actor_ptr>(agent),
-                  std::set<std::string>{}, host, false)
-        .then([=](uint16_t actual) { done->set_value(actual); },
-              [=](caf::error& err) { done->set_value(std::move(err)); });
-    });
-    caf::expected<uint16_t> res = caf::sec::request_timeout;
-    if (fut.wait_for(timeout + 1s) == std::future_status::ready)
-      res = fut.get();
-    if (!res) {
+    // Only the gate listens (no CAF doorman): a connection reaches BASP, and
+    // through it the agent, only after the handshake (node_transport.hpp).
+    auto state = state_;
+    net::gate::listener how;
+    how.self = st.gate_self();
+    how.agent = caf::actor_cast<caf::strong_actor_ptr>(agent);
+    how.check = [state](const net::hello& peer, const std::string&) {
+      return state->check_peer(peer);
+    };
+    how.log = [state](const std::string& line) { state->gate_log(line); };
+    auto res = gate->listen(cfg.listen_host, cfg.listen_port, std::move(how));
+    if (auto err = std::get_if<std::string>(&res)) {
       stop();
       throw node_error{connect_error{connect_errc::not_configured,
-                                     "node '" + cfg.name + "' cannot listen on "
-                                       + host + ":" + std::to_string(port)
-                                       + ": " + caf::to_string(res.error())}};
+                                     "node '" + cfg.name + "' " + *err}};
     }
     std::lock_guard<std::mutex> guard{st.mtx};
-    st.self.port = *res;
+    st.self.port = std::get<uint16_t>(res);
   }
   st.self_node = st.self.to_node();
   caf::anon_send(agent, ready_atom::value);
@@ -868,8 +980,8 @@ void node_layer::start() {
     auto res = std::make_shared<std::promise<connect_result>>();
     std::shared_future<connect_result> fut = res->get_future().share();
     std::lock_guard<std::mutex> guard{st.mtx};
-    auto worker = sys_.spawn(connector_impl, state_, st.mm, hp->first,
-                             hp->second, true, res);
+    auto worker = sys_.spawn<caf::detached>(connector_impl, state_, st.gate,
+                                            hp->first, hp->second, true, res);
     st.connectors.push_back(worker.address());
     st.peer_results.push_back(fut);
   }
@@ -879,10 +991,12 @@ void node_layer::stop() {
   auto& st = *state_;
   caf::actor agent;
   std::vector<caf::actor_addr> connectors;
+  std::shared_ptr<net::gate> gate;
   {
     std::lock_guard<std::mutex> guard{st.mtx};
     if (st.stopped)
       return;
+    gate.swap(st.gate);
     st.stopped = true;
     for (auto& [name, entry] : st.peers)
       entry.watches.clear();
@@ -894,6 +1008,11 @@ void node_layer::stop() {
     st.self.agent = nullptr;
     st.mm = nullptr;
   }
+  // Closes the listener and every pending handshake and joins the gate
+  // thread; connectors still inside gate::connect hold the gate until their
+  // bounded connect returns.
+  if (gate)
+    gate->stop();
   for (auto& addr : connectors)
     caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
   if (agent)
@@ -933,8 +1052,9 @@ connect_result node_layer::connect(const std::string& host, uint16_t port) {
                                      == nullptr;
                             }),
              cs.end());
-    auto worker
-      = sys_.spawn(connector_impl, state_, st.mm, host, port, false, res);
+    // Detached: the connector blocks in gate::connect on its own thread.
+    auto worker = sys_.spawn<caf::detached>(connector_impl, state_, st.gate,
+                                            host, port, false, res);
     cs.push_back(worker.address());
   }
   // The connector always finishes within connect-timeout plus one request

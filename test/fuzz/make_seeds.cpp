@@ -1,5 +1,6 @@
 // Writes the seed corpus of handshake_fuzz into the folder given as argv[1]:
-// a valid hello, a refuse, an ok, and a truncated hello.
+// a valid hello, one of another protocol version, a refuse, an ok, and a
+// truncated hello.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -34,8 +35,13 @@ int main(int argc, char** argv) {
   x.heartbeat_interval_ns = 500'000'000;
   x.heartbeat_timeout_ns = 2'000'000'000;
   x.fingerprint = std::string(64, 'a');
+  x.release = "0.1.0";
+  x.types = "test.blob\ntest.point\n";
   auto h = encode_hello(x);
   put(argv[1], "hello", h);
+  auto other = x;
+  other.version = protocol_version + 1;
+  put(argv[1], "hello-other-version", encode_hello(other));
   put(argv[1], "refuse", encode_refuse("node name 'node-a' is taken"));
   put(argv[1], "ok", encode_ok());
   h.resize(h.size() / 2);

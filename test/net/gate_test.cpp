@@ -380,7 +380,8 @@ BOOST_AUTO_TEST_CASE(a_refusing_node_says_why_on_both_sides) {
                         && line.find("node name 'client' is taken")
                              != std::string::npos,
                       line);
-  BOOST_CHECK_MESSAGE(server.err(300ms).find("refused peer 127.0.0.1:")
+  BOOST_CHECK_MESSAGE(server.err(300ms).find("refused peer 'client' (:0) "
+                                             "from 127.0.0.1:")
                         != std::string::npos,
                       server.err());
 }

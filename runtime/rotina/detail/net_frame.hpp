@@ -9,7 +9,10 @@
 //   payload (length bytes, at most max_payload)
 // hello payload: u32 version | str name | u64 incarnation | str caf_node |
 //   str host | u16 port | i64 heartbeat_interval_ns | i64 heartbeat_timeout_ns
-//   | str fingerprint
+//   | str fingerprint | str release | str types (at most max_type_list)
+// A hello whose version is not protocol_version is decoded only up to its
+// name (the rest may have another layout), so that the refusal can name both
+// versions.
 // refuse payload: str reason
 // ok payload: empty
 // where str is u32 length + bytes (at most max_string).
@@ -37,6 +40,9 @@ inline constexpr size_t max_payload = 64 * 1024;
 
 /// Largest string inside a frame.
 inline constexpr size_t max_string = 4096;
+
+/// Largest list of registered type names inside a hello.
+inline constexpr size_t max_type_list = 32 * 1024;
 
 // -- frames -------------------------------------------------------------------
 
@@ -67,6 +73,11 @@ struct hello {
   int64_t heartbeat_timeout_ns = 0;
   /// Fingerprint of the registered message types.
   std::string fingerprint;
+  /// rotina's release ("0.3.0"), for messages only.
+  std::string release;
+  /// The registered type names, sorted, '\n'-separated (to name the
+  /// difference when the fingerprints differ).
+  std::string types;
 
   friend bool operator==(const hello&, const hello&) = default;
 };

@@ -22,8 +22,8 @@
 #include <variant>
 
 #include <caf/actor_system.hpp>
-#include <caf/node_id.hpp>
 #include <caf/fwd.hpp>
+#include <caf/node_id.hpp>
 
 #include "rotina/detail/net_frame.hpp"
 
@@ -71,8 +71,8 @@ using check_fn = std::function<std::string(const hello& peer,
                                            const std::string& peer_address)>;
 
 /// Called on the gate thread after an accepted peer was handed to BASP.
-using joined_fn = std::function<void(const hello& peer,
-                                     const std::string& peer_address)>;
+using joined_fn
+  = std::function<void(const hello& peer, const std::string& peer_address)>;
 
 /// Receives one log line per refused or failed incoming connection.
 using log_fn = std::function<void(const std::string& line)>;
@@ -131,8 +131,9 @@ public:
           const check_fn& check, std::chrono::milliseconds timeout,
           log_fn log = {});
 
-  /// Closes the listening socket and every pending handshake and joins the
-  /// gate thread. Idempotent.
+  /// Closes the listening socket and every pending handshake, makes every
+  /// connect() in progress fail at once (and later ones at their start), and
+  /// joins the gate thread. Idempotent.
   void stop();
 
   /// Returns the number of incoming handshakes in progress (for tests).

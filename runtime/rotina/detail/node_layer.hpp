@@ -17,6 +17,7 @@
 
 #include "rotina/config.hpp"
 #include "rotina/detail/remote_handle.hpp"
+#include "rotina/detail/node_transport.hpp"
 #include "rotina/error.hpp"
 #include "rotina/node.hpp"
 
@@ -42,6 +43,8 @@ struct node_settings {
   /// The effective middleman.heartbeat-interval / connection-timeout.
   caf::timespan heartbeat_interval;
   caf::timespan heartbeat_timeout;
+  /// The security keys (TLS, insecure, handshake and message bounds).
+  transport_settings transport;
 };
 
 /// Reads the node settings from `cfg` after load().
@@ -64,10 +67,12 @@ public:
   node_layer(const node_layer&) = delete;
   node_layer& operator=(const node_layer&) = delete;
 
-  /// Spawns the agent (when the node is named), publishes it on the listen
-  /// port (when the node listens) and starts connecting to the configured
-  /// peers in the background. Throws node_error when the node listens or has
-  /// peers without a name, or when publishing fails.
+  /// Spawns the agent (when the node is named), publishes it through the
+  /// transport gate on the listen port (when the node listens) and starts
+  /// connecting to the configured peers in the background. Throws node_error
+  /// when the node listens or has peers without a name, when the security
+  /// settings are incomplete or unsafe (node_transport.hpp), or when
+  /// listening fails.
   void start();
 
   /// Drops every watch without calling it, stops the connectors and the

@@ -11,6 +11,12 @@
 //   watch NAME         -> "watch ok" | "watch none"; later, once:
 //                         "down NAME t=<CLOCK_MONOTONIC ns> | <message>"
 //   agent NAME         -> "agent ok node_of-ok" (agent_of / node_of work)
+//   big NAME BYTES     -> "big answered" | "big timeout" | "big none" (one
+//                         request of BYTES bytes to NAME's agent)
+//   bench NAME N       -> "bench rtt_median_us=.. rtt_p90_us=..
+//                         burst_ns_per_msg=.. failed=.." (agent round trips)
+//   ping NAME          -> "ping ok" when NAME's agent answers a request
+//                         within 3 s, else "ping timeout" | "ping none"
 // Channels (docs/distribution.md). K is the kind of a channel's elements:
 // i (int64_t), s (std::string), c (chan<int64_t>), p (point); each command's
 // reply starts with its own name. Commands marked (g) run in a goroutine and
@@ -34,6 +40,7 @@
 //   selects A V B (g)   -> select over send V on A, recv B: "selects ok idx=I"
 //   drop NAME           -> forgets the handle
 //   quit (or EOF)      -> shuts the runtime down and exits with status 0
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -46,7 +53,9 @@
 
 #include <unistd.h>
 
+#include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include <rotina/chan.hpp>
 #include <rotina/error.hpp>
@@ -607,6 +616,93 @@ int main(int argc, char** argv) {
           auto back = h ? rt.node_of(h.node()) : std::nullopt;
           text = std::string{"agent "} + (h ? "ok" : "null") + " "
                  + (back && *back == n ? "node_of-ok" : "node_of-bad");
+        }
+      say(text);
+    } else if (cmd == "ping") {
+      // One request to the peer's agent (a message it does not handle): any
+      // answer within 3 s proves that messages cross between the agents.
+      std::string name;
+      in >> name;
+      std::string text = "ping none";
+      for (auto& n : rt.nodes())
+        if (n.name == name) {
+          caf::scoped_actor self{rt.system()};
+          text = "ping timeout";
+          self
+            ->request(rt.agent_of(n), std::chrono::seconds{3},
+                      caf::atom_value{caf::atom("rt_ping")})
+            .receive([&](caf::message&) { text = "ping ok"; },
+                     [&](caf::error& err) {
+                       if (err != caf::sec::request_timeout)
+                         text = "ping ok";
+                     });
+        }
+      say(text);
+    } else if (cmd == "big") {
+      // One request carrying BYTES bytes to NAME's agent: "big answered" (any
+      // answer), "big timeout" (none within 3 s), or "big none".
+      std::string name;
+      size_t bytes = 0;
+      in >> name >> bytes;
+      std::string text = "big none";
+      for (auto& n : rt.nodes())
+        if (n.name == name) {
+          caf::scoped_actor self{rt.system()};
+          text = "big timeout";
+          self
+            ->request(rt.agent_of(n), std::chrono::seconds{3},
+                      std::string(bytes, 'x'))
+            .receive([&](caf::message&) { text = "big answered"; },
+                     [&](caf::error& err) {
+                       if (err != caf::sec::request_timeout)
+                         text = "big answered";
+                     });
+        }
+      say(text);
+    } else if (cmd == "bench") {
+      // N sequential requests to NAME's agent (the round trip through both
+      // agents), then N requests in one burst: the median and 90th
+      // percentile round trip and the burst's time per request.
+      std::string name;
+      size_t n = 0;
+      in >> name >> n;
+      std::string text = "bench none";
+      for (auto& peer : rt.nodes())
+        if (peer.name == name && n > 0) {
+          auto agent = rt.agent_of(peer);
+          caf::scoped_actor self{rt.system()};
+          auto ping = caf::atom_value{caf::atom("rt_ping")};
+          std::vector<int64_t> rtt;
+          size_t failed = 0;
+          for (size_t i = 0; i < n; ++i) {
+            auto t0 = now_ns();
+            self->request(agent, std::chrono::seconds{3}, ping)
+              .receive([](caf::message&) {},
+                       [&](caf::error& err) {
+                         if (err == caf::sec::request_timeout)
+                           ++failed;
+                       });
+            rtt.push_back(now_ns() - t0);
+          }
+          std::sort(rtt.begin(), rtt.end());
+          auto t0 = now_ns();
+          using handle = decltype(self->request(agent, caf::infinite, ping));
+          std::vector<handle> pending;
+          pending.reserve(n);
+          for (size_t i = 0; i < n; ++i)
+            pending.push_back(
+              self->request(agent, std::chrono::seconds{10}, ping));
+          for (auto& h : pending)
+            h.receive([](caf::message&) {},
+                      [&](caf::error& err) {
+                        if (err == caf::sec::request_timeout)
+                          ++failed;
+                      });
+          auto burst = now_ns() - t0;
+          text = "bench rtt_median_us=" + std::to_string(rtt[n / 2] / 1000.0)
+                 + " rtt_p90_us=" + std::to_string(rtt[n * 9 / 10] / 1000.0)
+                 + " burst_ns_per_msg=" + std::to_string(burst / n)
+                 + " failed=" + std::to_string(failed);
         }
       say(text);
     } else if (cmd == "quit") {
