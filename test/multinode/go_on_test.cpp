@@ -235,4 +235,22 @@ BOOST_AUTO_TEST_CASE(round_robin_spreads_300_tasks_exactly_evenly) {
   BOOST_TEST(line == "place b=100 c=100 d=100");
 }
 
+BOOST_AUTO_TEST_CASE(least_loaded_favours_the_idle_nodes) {
+  auto a = start("a", {"--placement=least-loaded"});
+  auto b = start("b");
+  auto c = start("c");
+  auto d = start("d");
+  connect(*a, *b);
+  connect(*a, *c);
+  connect(*a, *d);
+  // b runs 20 goroutines; c and d are idle: 30 tasks go to c and d only.
+  BOOST_TEST(a->ask("busy b 20", "busy", 20s) == "busy ok");
+  for (int i = 0; i < 20; ++i)
+    b->expect("nap started", 20s);
+  auto line = a->ask("place 30 warm", "place", 60s);
+  BOOST_TEST(!contains(line, "b="), line);
+  BOOST_TEST(contains(line, "c="), line);
+  BOOST_TEST(contains(line, "d="), line);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

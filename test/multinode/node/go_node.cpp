@@ -20,8 +20,10 @@
 //                            "egkill err ... t=<CLOCK_MONOTONIC ns>"
 //   wgkill N1 N2          -> wait_group likewise: "wgkill done t=<ns>
 //                            count=<c> errors=<errc>,... | <first message>"
-//   place N               -> N "where" bodies, each on rotina::place(rt):
-//                            "place <node>=<count> ..."
+//   place N [warm]        -> N "where" bodies, each on rotina::place(rt):
+//                            "place <node>=<count> ..." (warm: one place()
+//                            first and 500 ms for the load reports)
+//   busy NODE K           -> K naps of 30 s on NODE, not waited for
 //   quit (or EOF)         -> shuts down, exit status 0
 // Bodies print "nap started ms=<ms>" (nap) on the node that runs them.
 #include <cerrno>
@@ -192,8 +194,13 @@ task<> wgkill_cmd(rotina::node n1, rotina::node n2) {
       + std::to_string(wg.count()) + " errors=" + codes + " | " + first);
 }
 
-task<> place_cmd(rotina::runtime* rt, int64_t n) {
+task<> place_cmd(rotina::runtime* rt, int64_t n, bool warm) {
   auto out = rotina::make_chan<std::string>(*rt, static_cast<size_t>(n));
+  if (warm) {
+    // least-loaded: the first call asks every peer for its load.
+    (void)rotina::place(*rt);
+    co_await rotina::sleep(500ms);
+  }
   rotina::errgroup g;
   for (int64_t i = 0; i < n; ++i)
     g.go_on(rotina::place(*rt), "where", out);
@@ -305,8 +312,16 @@ int main(int argc, char** argv) {
           rotina::go(rt, &eglimit_cmd, *n, k, ms);
       } else if (cmd == "place") {
         int64_t n = 0;
-        in >> n;
-        rotina::go(rt, &place_cmd, &rt, n);
+        in >> n >> a;
+        rotina::go(rt, &place_cmd, &rt, n, a == "warm");
+      } else if (cmd == "busy") {
+        int64_t k = 0;
+        in >> a >> k;
+        if (auto n = find(rt, a)) {
+          for (int64_t i = 0; i < k; ++i)
+            (void)rotina::go_on(rt, *n, "nap", int64_t{30000});
+          say("busy ok");
+        }
       } else if (cmd == "quit") {
         break;
       } else if (!cmd.empty()) {
