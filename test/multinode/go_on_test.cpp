@@ -3,10 +3,16 @@
 // processes on 127.0.0.1 (node/go_node.cpp), each test bounded in time.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include <rotina/go_on.hpp>
+#include <rotina/runtime.hpp>
 
 #include "harness.hpp"
 
@@ -53,6 +59,70 @@ constexpr int64_t kill_bound_ns = 1'100'000'000;
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(go_on_suite)
+
+namespace {
+
+// Inspectable (CAF could serialize it) but not registered.
+struct not_on_the_wire {
+  int32_t x = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, not_on_the_wire& v) {
+  return f(caf::meta::type_name("test.not_on_the_wire"), v.x);
+}
+
+rotina::task<> sum_body(int64_t, int64_t) {
+  co_return;
+}
+
+rotina::task<> local_body(not_on_the_wire) {
+  co_return;
+}
+
+template <class F>
+std::string misuse_of(F f) {
+  try {
+    f();
+  } catch (const rotina::panic_error& ex) {
+    BOOST_TEST((ex.err() == rotina::errc::misuse));
+    return ex.err().message();
+  }
+  return "no panic_error";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(register_goroutine_checks_names_and_argument_types) {
+  rotina::register_goroutine("test.sum", &sum_body);
+  auto names = rotina::registered_goroutines();
+  BOOST_TEST((std::find(names.begin(), names.end(), "test.sum(@i64, @i64)")
+              != names.end()));
+  auto msg
+    = misuse_of([] { rotina::register_goroutine("test.sum", &sum_body); });
+  BOOST_TEST(contains(msg, "\"test.sum\"): the name is registered already"),
+             msg);
+  msg = misuse_of([] { rotina::register_goroutine("", &sum_body); });
+  BOOST_TEST(contains(msg, "empty name"), msg);
+  msg
+    = misuse_of([] { rotina::register_goroutine("test.local", &local_body); });
+  BOOST_TEST(contains(msg, "argument 1 ("), msg);
+  BOOST_TEST(contains(msg, "cannot cross nodes"), msg);
+  // A stateless lambda works too.
+  rotina::register_goroutine("test.lambda",
+                             [](std::string) -> rotina::task<> { co_return; });
+  names = rotina::registered_goroutines();
+  BOOST_TEST((std::find(names.begin(), names.end(), "test.lambda(@str)")
+              != names.end()));
+}
+
+BOOST_AUTO_TEST_CASE(go_on_refuses_an_argument_that_cannot_cross) {
+  rotina::runtime rt{rotina::options{{}, {"--scheduler.max-threads=2"}}};
+  auto msg = misuse_of([&] {
+    (void)rotina::go_on(rt, rt.self(), "test.local", not_on_the_wire{});
+  });
+  BOOST_TEST(contains(msg, "rotina::go_on(\"test.local\"): argument 1 ("), msg);
+}
 
 BOOST_AUTO_TEST_CASE(go_on_runs_the_body_on_the_other_node) {
   auto a = start("a");
@@ -175,6 +245,7 @@ BOOST_AUTO_TEST_CASE(errgroup_wait_returns_node_down_when_a_node_is_killed) {
              line);
   BOOST_TEST(contains(line, "origin=\"nap\" on node 'b'"), line);
   auto dt = time_of(line) - t_kill;
+  BOOST_TEST_MESSAGE("wait returned " << dt / 1000 << " us after the kill");
   BOOST_TEST(dt < kill_bound_ns,
              "wait returned " << dt / 1000000 << " ms after the kill");
   BOOST_TEST(a->quit() == 0);
@@ -196,6 +267,7 @@ BOOST_AUTO_TEST_CASE(wait_group_wait_fails_over_to_node_down) {
   BOOST_TEST(contains(line, "count=0 errors=node down |"), line);
   BOOST_TEST(contains(line, "node 'b' was lost"), line);
   auto dt = time_of(line) - t_kill;
+  BOOST_TEST_MESSAGE("wait returned " << dt / 1000 << " us after the kill");
   BOOST_TEST(dt < kill_bound_ns,
              "wait returned " << dt / 1000000 << " ms after the kill");
   BOOST_TEST(a->quit() == 0);

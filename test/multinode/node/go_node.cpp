@@ -16,7 +16,7 @@
 //   eg N1 N2              -> errgroup: nap 300 ms on N1, fail on N2
 //   eglimit NODE K MS     -> errgroup, set_limit(1), K naps of MS on NODE:
 //                            "eglimit ok ms=<elapsed>"
-//   egkill N1 N2          -> errgroup: nap 60 s on N1, nap 200 ms on N2;
+//   egkill N1 N2          -> errgroup: nap 60 s on N1, nap 20 ms on N2;
 //                            "egkill err ... t=<CLOCK_MONOTONIC ns>"
 //   wgkill N1 N2          -> wait_group likewise: "wgkill done t=<ns>
 //                            count=<c> errors=<errc>,... | <first message>"
@@ -171,7 +171,7 @@ task<> eglimit_cmd(rotina::node n, int64_t k, int64_t ms) {
 task<> egkill_cmd(rotina::node n1, rotina::node n2) {
   rotina::errgroup g;
   g.go_on(n1, "nap", int64_t{60000});
-  g.go_on(n2, "nap", int64_t{200});
+  g.go_on(n2, "nap", int64_t{20});
   auto e = co_await g.wait();
   say(outcome("egkill", e) + " t=" + std::to_string(now_ns()));
 }
@@ -179,7 +179,7 @@ task<> egkill_cmd(rotina::node n1, rotina::node n2) {
 task<> wgkill_cmd(rotina::node n1, rotina::node n2) {
   rotina::wait_group wg;
   wg.go_on(n1, "nap", int64_t{60000});
-  wg.go_on(n2, "nap", int64_t{200});
+  wg.go_on(n2, "nap", int64_t{20});
   co_await wg.wait();
   auto t = now_ns();
   std::string codes;
