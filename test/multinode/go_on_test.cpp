@@ -199,6 +199,18 @@ BOOST_AUTO_TEST_CASE(a_node_without_the_registration_is_named) {
              line);
 }
 
+BOOST_AUTO_TEST_CASE(go_on_round_trips_complete) {
+  auto a = start("a");
+  auto b = start("b");
+  connect(*a, *b);
+  // 200 go_on + wait round trips of an empty body (the figure quoted in
+  // docs/distribution.md comes from this line).
+  auto line = a->ask("rtt b 200", "rtt", 60s);
+  BOOST_TEST_REQUIRE(contains(line, "rtt ok"), line);
+  BOOST_TEST(contains(line, "n=200"), line);
+  BOOST_TEST_MESSAGE(line);
+}
+
 BOOST_AUTO_TEST_CASE(errgroup_remote_error_wins_with_its_origin) {
   auto a = start("a");
   auto b = start("b");

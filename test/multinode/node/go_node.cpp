@@ -24,8 +24,11 @@
 //                            "place <node>=<count> ..." (warm: one place()
 //                            first and 500 ms for the load reports)
 //   busy NODE K           -> K naps of 30 s on NODE, not waited for
+//   rtt NODE K            -> K go_on "noop" round trips, one at a time:
+//                            "rtt ok median_us=<us> p90_us=<us> n=K"
 //   quit (or EOF)         -> shuts down, exit status 0
 // Bodies print "nap started ms=<ms>" (nap) on the node that runs them.
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <iostream>
@@ -34,6 +37,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -119,6 +123,10 @@ task<> boom_body() {
 task<> nap_body(int64_t ms) {
   say("nap started ms=" + std::to_string(ms));
   co_await rotina::sleep(std::chrono::milliseconds{ms});
+}
+
+task<> noop_body() {
+  co_return;
 }
 
 task<> where_body(chan<std::string> out) {
@@ -240,6 +248,7 @@ int main(int argc, char** argv) {
     rotina::register_goroutine("fail", &fail_body);
     rotina::register_goroutine("boom", &boom_body);
     rotina::register_goroutine("where", &where_body);
+    rotina::register_goroutine("noop", &noop_body);
   }
   if (which == "all" || which == "nap")
     rotina::register_goroutine("nap", &nap_body);
@@ -322,6 +331,26 @@ int main(int argc, char** argv) {
             (void)rotina::go_on(rt, *n, "nap", int64_t{30000});
           say("busy ok");
         }
+      } else if (cmd == "rtt") {
+        int64_t k = 0;
+        in >> a >> k;
+        auto n = find(rt, a);
+        if (!n)
+          continue;
+        std::vector<int64_t> us;
+        error last;
+        for (int64_t i = 0; i < k && !last; ++i) {
+          auto t0 = now_ns();
+          last = rotina::go_on(rt, *n, "noop").wait_blocking();
+          us.push_back((now_ns() - t0) / 1000);
+        }
+        std::sort(us.begin(), us.end());
+        if (last || us.empty())
+          say(outcome("rtt", last));
+        else
+          say("rtt ok median_us=" + std::to_string(us[us.size() / 2])
+              + " p90_us=" + std::to_string(us[us.size() * 9 / 10])
+              + " n=" + std::to_string(us.size()));
       } else if (cmd == "quit") {
         break;
       } else if (!cmd.empty()) {
