@@ -319,6 +319,28 @@ BOOST_AUTO_TEST_CASE(round_robin_spreads_300_tasks_exactly_evenly) {
   BOOST_TEST(line == "place b=100 c=100 d=100");
 }
 
+BOOST_AUTO_TEST_CASE(a_node_joining_or_leaving_changes_placement) {
+  auto a = start("a");
+  auto b = start("b");
+  auto c = start("c");
+  auto d = start("d");
+  connect(*a, *b);
+  connect(*a, *c);
+  BOOST_TEST(a->ask("place 20", "place", 60s) == "place b=10 c=10");
+  connect(*a, *d); // joins: from now on a third of the tasks
+  BOOST_TEST(a->ask("place 30", "place", 60s) == "place b=10 c=10 d=10");
+  d->kill_now(); // leaves: once a sees it, no task goes there
+  std::string line;
+  for (int i = 0; i < 100; ++i) {
+    line = a->ask("place 3", "place", 60s);
+    if (!contains(line, "d=") && !contains(line, "err"))
+      break;
+    std::this_thread::sleep_for(20ms);
+  }
+  BOOST_TEST((line == "place b=2 c=1" || line == "place b=1 c=2"), line);
+  BOOST_TEST(a->ask("place 20", "place", 60s) == "place b=10 c=10");
+}
+
 BOOST_AUTO_TEST_CASE(least_loaded_favours_the_idle_nodes) {
   auto a = start("a", {"--placement=least-loaded"});
   auto b = start("b");
