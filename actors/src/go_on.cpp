@@ -5,9 +5,12 @@
 //   C's watcher -> N's agent:   lookup("rotina.spawner") -> remote_handle
 //                               (once per node incarnation; cached)
 //   C's watcher -> N's spawner: go_on(name, [wire type names], args)
-//                               -> (goroutine actor, load) | error
-//   N's goroutine -> watcher:   go_done(exit reason, load), sent by the
+//                               -> (goroutine actor, load, seq) | error
+//   N's goroutine -> watcher:   go_done(exit reason, load, seq), sent by the
 //                               goroutine's exit hook however it ended
+//   C (place) -> N's spawner:   go_load -> (load, seq)
+// load = N's live goroutines; seq numbers N's reports, so that C keeps the
+// newest when answers to different actors overtake each other.
 // Both requests are bounded by rotina.request-timeout; while the body runs
 // C waits on nothing but the node watch (runtime::on_node_down), so a lost N
 // fails the call with node_down within the failure-detection bound.
@@ -28,6 +31,7 @@
 #include "rotina/go_on.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <unordered_map>
@@ -185,9 +189,14 @@ public:
     ++loads_[n].sent;
   }
 
-  void report_load(const node& n, uint64_t load) {
+  /// Records the load `n` reported as its `seq`-th report; older reports
+  /// (answers overtaken by later ones) are ignored.
+  void report_load(const node& n, uint64_t load, uint64_t seq) {
     std::lock_guard<std::mutex> guard{mtx_};
     auto& x = loads_[n];
+    if (x.known && seq <= x.seq)
+      return;
+    x.seq = seq;
     x.reported = load;
     x.known = true;
     x.sent = 0;
@@ -202,6 +211,7 @@ public:
 private:
   struct load_info {
     uint64_t reported = 0;
+    uint64_t seq = 0;
     uint64_t sent = 0;
     bool known = false;
     std::chrono::steady_clock::time_point asked;
@@ -237,6 +247,13 @@ uint64_t local_load(runtime& rt) {
   return num_goroutine(rt);
 }
 
+/// Numbers this process's load reports, so that a caller can drop a report
+/// that an earlier-sent one overtook.
+uint64_t next_report_seq() {
+  static std::atomic<uint64_t> seq{0};
+  return seq.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 // -- the spawner (target side)
 // ------------------------------------------------------
 
@@ -251,9 +268,10 @@ bool may_spawn(runtime& rt, const caf::strong_actor_ptr& sender) {
 
 caf::behavior spawner_actor(caf::event_based_actor* self, runtime* rt) {
   return {
-    [self, rt](go_on_atom, const std::string& name,
-               const std::vector<std::string>& types,
-               caf::message& args) -> caf::result<caf::actor, uint64_t> {
+    [self,
+     rt](go_on_atom, const std::string& name,
+         const std::vector<std::string>& types,
+         caf::message& args) -> caf::result<caf::actor, uint64_t, uint64_t> {
       auto here = "node '" + rt->self().name + "'";
       auto sender = self->current_sender();
       if (!may_spawn(*rt, sender))
@@ -298,19 +316,21 @@ caf::behavior spawner_actor(caf::event_based_actor* self, runtime* rt) {
       opts.name = in_quotes(name) + " on " + here;
       auto hook = [watcher, rt](const error& err) {
         caf::anon_send(watcher, go_done_atom::value, to_caf_error(err),
-                       local_load(*rt));
+                       local_load(*rt), next_report_seq());
       };
       try {
         auto g = spawn_goroutine(rt, std::move(body), std::move(opts),
                                  std::move(hook));
-        return {std::move(g), local_load(*rt)};
+        return {std::move(g), local_load(*rt), next_report_seq()};
       } catch (const panic_error& ex) {
         return to_caf_error(error{errc::killed, "go_on " + in_quotes(name)
                                                   + " on " + here + ": "
                                                   + ex.err().message()});
       }
     },
-    [rt](go_load_atom) -> uint64_t { return local_load(*rt); },
+    [rt](go_load_atom) -> caf::result<uint64_t, uint64_t> {
+      return {local_load(*rt), next_report_seq()};
+    },
   };
 }
 
@@ -363,12 +383,14 @@ void send_spawn(caf::event_based_actor* self, std::shared_ptr<remote_call> st,
   self
     ->request(spawner, timeout, go_on_atom::value, call.name, call.types,
               call.args)
-    .then([env, call](const caf::actor&,
-                      uint64_t load) { env->report_load(call.where, load); },
-          [self, st, call, timeout](caf::error& err) {
-            st->complete(request_failure(call, err, timeout, "spawn request"));
-            self->quit();
-          });
+    .then(
+      [env, call](const caf::actor&, uint64_t load, uint64_t seq) {
+        env->report_load(call.where, load, seq);
+      },
+      [self, st, call, timeout](caf::error& err) {
+        st->complete(request_failure(call, err, timeout, "spawn request"));
+        self->quit();
+      });
 }
 
 caf::behavior watcher_actor(caf::event_based_actor* self,
@@ -418,9 +440,9 @@ caf::behavior watcher_actor(caf::event_based_actor* self,
         });
   }
   return {
-    [self, st, env, call](go_done_atom, const caf::error& reason,
-                          uint64_t load) {
-      env->report_load(call.where, load);
+    [self, st, env, call](go_done_atom, const caf::error& reason, uint64_t load,
+                          uint64_t seq) {
+      env->report_load(call.where, load, seq);
       st->complete(from_caf_error(reason));
       self->quit();
     },
@@ -488,7 +510,8 @@ void go_on_env::refresh_loads(const std::vector<node>& peers) {
                                      agent](caf::event_based_actor* self) {
       auto ask_load = [this, self, timeout, peer](const caf::actor& sp) {
         self->request(sp, timeout, go_load_atom::value)
-          .then([this, peer](uint64_t load) { report_load(peer, load); },
+          .then([this, peer](uint64_t load,
+                             uint64_t seq) { report_load(peer, load, seq); },
                 [](caf::error&) {});
       };
       if (spawner) {
