@@ -206,6 +206,11 @@ public:
   /// completed already).
   void set_watcher(caf::actor watcher);
 
+  /// Runs once after completion (set before the call is sent).
+  void set_on_complete(std::function<void()> fn) {
+    on_complete_ = std::move(fn);
+  }
+
 private:
   std::mutex mtx_;
   bool done_ = false;
@@ -216,6 +221,7 @@ private:
   runtime* rt_ = nullptr;
   node_watch watch_ = 0;
   caf::actor watcher_;
+  std::function<void()> on_complete_;
 };
 
 /// The awaiter of remote_goroutine::wait (not an aggregate: g++ 12).
@@ -386,14 +392,14 @@ remote_goroutine go_on(const node& where, std::string name, Args&&... args) {
 /// rotina.placement: "round-robin" (default) cycles through the connected
 /// peers (runtime::nodes(), sorted by name) in turn, so N calls over k nodes
 /// give each N/k; "least-loaded" picks the peer with the lowest load
-/// reported by its spawner (live goroutines), counting the goroutines this
-/// node sent there since. A node that joins or leaves changes placement
+/// there: the larger of what its spawner reported last (its live
+/// goroutines) and this node's calls there that have not ended, plus the
+/// placements not started yet. A node that joins or leaves changes placement
 /// from the next call. Returns this node when no peer is connected. Never
 /// blocks on the network.
 node place(runtime& rt);
 
-/// The load `peer` reported last (live goroutines there), plus the spawns
-/// sent there since; 0 if it never reported.
+/// The load placement assumes for `peer` (see place); 0 if unknown.
 uint64_t reported_load(runtime& rt, const node& peer);
 
 // -- supervisors across nodes

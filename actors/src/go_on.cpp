@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <unordered_map>
 
@@ -118,6 +119,25 @@ public:
                                          + "': this runtime shut down"});
     if (spawner)
       caf::anon_send_exit(spawner, caf::exit_reason::user_shutdown);
+    // Let the watchers handle their exit while the scheduler still runs: one
+    // left unscheduled when the actor system stops would leak with its call.
+    std::unique_lock<std::mutex> guard{mtx_};
+    gone_.wait_for(guard, std::chrono::seconds{2},
+                   [this] { return watchers_ == 0; });
+  }
+
+  /// Counts a watcher actor until it terminated.
+  void watch_watcher(const caf::actor& watcher) {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      ++watchers_;
+    }
+    caf::actor_cast<caf::abstract_actor*>(watcher)->attach_functor(
+      [this](const caf::error&) {
+        std::lock_guard<std::mutex> guard{mtx_};
+        if (--watchers_ == 0)
+          gone_.notify_all();
+      });
   }
 
   bool idle() override {
@@ -184,9 +204,21 @@ public:
 
   node place();
 
-  void sent_to(const node& n) {
+  /// A go_on to `n` started: one more live call there (consumes one
+  /// placement made for it, if any).
+  void call_started(const node& n) {
     std::lock_guard<std::mutex> guard{mtx_};
-    ++loads_[n].sent;
+    auto& x = loads_[n];
+    if (x.pending > 0)
+      --x.pending;
+    ++x.live;
+  }
+
+  /// A go_on to `n` completed.
+  void call_ended(const node& n) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (auto i = loads_.find(n); i != loads_.end() && i->second.live > 0)
+      --i->second.live;
   }
 
   /// Records the load `n` reported as its `seq`-th report; older reports
@@ -199,21 +231,29 @@ public:
     x.seq = seq;
     x.reported = load;
     x.known = true;
-    x.sent = 0;
   }
 
   uint64_t load_of(const node& n) {
     std::lock_guard<std::mutex> guard{mtx_};
     auto i = loads_.find(n);
-    return i == loads_.end() ? 0 : i->second.reported + i->second.sent;
+    return i == loads_.end() ? 0 : i->second.estimate();
   }
 
 private:
   struct load_info {
     uint64_t reported = 0;
     uint64_t seq = 0;
-    uint64_t sent = 0;
+    /// This node's calls there that have not completed: a lower bound of
+    /// the node's live goroutines that no late report can undercut.
+    uint64_t live = 0;
+    /// Placements made by place() whose go_on did not start yet.
+    uint64_t pending = 0;
     bool known = false;
+
+    uint64_t estimate() const noexcept {
+      return std::max(reported, live) + pending;
+    }
+
     std::chrono::steady_clock::time_point asked;
   };
 
@@ -228,6 +268,9 @@ private:
   std::unordered_map<node, caf::actor> spawners_;
   std::unordered_map<node, load_info> loads_;
   uint64_t next_ = 0;
+  /// Watcher actors not terminated yet, and their last one's signal.
+  size_t watchers_ = 0;
+  std::condition_variable gone_;
 };
 
 size_t env_slot() {
@@ -379,7 +422,6 @@ void send_spawn(caf::event_based_actor* self, std::shared_ptr<remote_call> st,
                 go_on_env* env, const go_on_call& call,
                 const caf::actor& spawner) {
   auto timeout = env->rt().request_timeout();
-  env->sent_to(call.where);
   self
     ->request(spawner, timeout, go_on_atom::value, call.name, call.types,
               call.args)
@@ -468,14 +510,14 @@ node go_on_env::place() {
   for (size_t k = 0; k < peers.size(); ++k) {
     auto i = (next_ + k) % peers.size();
     auto& x = loads_[peers[i]];
-    auto load = x.reported + x.sent;
+    auto load = x.estimate();
     if (load < best_load) {
       best = i;
       best_load = load;
     }
   }
   ++next_;
-  ++loads_[peers[best]].sent;
+  ++loads_[peers[best]].pending;
   return peers[best];
 }
 
@@ -596,6 +638,8 @@ bool remote_call::complete(error outcome, bool from_watch) {
   }
   if (token != 0 && !from_watch && rt != nullptr)
     rt->cancel_node_watch(token);
+  if (on_complete_)
+    std::exchange(on_complete_, nullptr)();
   if (watcher)
     caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
   return true;
@@ -656,8 +700,11 @@ void remote_call::set_watcher(caf::actor watcher) {
 // --------------------------------------------------------------------------
 
 std::shared_ptr<remote_call> go_on_impl(runtime& rt, go_on_call call) {
-  auto st = std::make_shared<remote_call>(call.where, call.name);
   auto& env = go_on_env::of(rt);
+  auto st = std::make_shared<remote_call>(call.where, call.name);
+  env.call_started(call.where);
+  st->set_on_complete(
+    [env = &env, where = call.where] { env->call_ended(where); });
   if (!env.add(st) || !rt.enter()) {
     st->complete(error{errc::killed, "go_on " + in_quotes(call.name)
                                        + ": the runtime is shutting down"});
@@ -686,6 +733,7 @@ std::shared_ptr<remote_call> go_on_impl(runtime& rt, go_on_call call) {
   }
   auto watcher
     = rt.system().spawn<caf::hidden>(watcher_actor, st, &env, std::move(call));
+  env.watch_watcher(watcher);
   st->set_watcher(std::move(watcher));
   return st;
 }

@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(go_on_runs_the_body_on_the_other_node) {
   // The same call on the node itself goes through the same table.
   line = a->ask("add a 1 2", "add", 20s);
   BOOST_TEST(line == "add ok 3");
-  BOOST_TEST(a->quit() == 0);
+  BOOST_TEST(a->quit() == 0, a->stderr_text());
   BOOST_TEST(b->quit() == 0);
 }
 
@@ -221,7 +221,7 @@ BOOST_AUTO_TEST_CASE(errgroup_remote_error_wins_with_its_origin) {
   auto line = a->ask("eg b c", "eg", 20s);
   BOOST_TEST(contains(line, "eg err failed | remote failure (from c)"), line);
   BOOST_TEST(contains(line, "origin=\"fail\" on node 'c'"), line);
-  BOOST_TEST(a->quit() == 0); // no leak, no hang (ASan checks at exit)
+  BOOST_TEST(a->quit() == 0, a->stderr_text()); // no leak, no hang (ASan checks at exit)
 }
 
 BOOST_AUTO_TEST_CASE(errgroup_set_limit_counts_remote_bodies) {
@@ -261,7 +261,7 @@ BOOST_AUTO_TEST_CASE(errgroup_wait_returns_node_down_when_a_node_is_killed) {
   BOOST_TEST_MESSAGE("wait returned " << dt / 1000 << " us after the kill");
   BOOST_TEST(dt < kill_bound_ns,
              "wait returned " << dt / 1000000 << " ms after the kill");
-  BOOST_TEST(a->quit() == 0);
+  BOOST_TEST(a->quit() == 0, a->stderr_text());
 }
 
 BOOST_AUTO_TEST_CASE(wait_group_wait_fails_over_to_node_down) {
@@ -283,7 +283,7 @@ BOOST_AUTO_TEST_CASE(wait_group_wait_fails_over_to_node_down) {
   BOOST_TEST_MESSAGE("wait returned " << dt / 1000 << " us after the kill");
   BOOST_TEST(dt < kill_bound_ns,
              "wait returned " << dt / 1000000 << " ms after the kill");
-  BOOST_TEST(a->quit() == 0);
+  BOOST_TEST(a->quit() == 0, a->stderr_text());
 }
 
 BOOST_AUTO_TEST_CASE(go_on_to_a_node_that_is_gone_fails_at_once) {
@@ -318,7 +318,7 @@ BOOST_AUTO_TEST_CASE(round_robin_spreads_300_tasks_exactly_evenly) {
   connect(*a, *d);
   auto line = a->ask("place 300", "place", 60s);
   BOOST_TEST(line == "place b=100 c=100 d=100");
-  BOOST_TEST(a->quit() == 0);
+  BOOST_TEST(a->quit() == 0, a->stderr_text());
 }
 
 BOOST_AUTO_TEST_CASE(a_node_joining_or_leaving_changes_placement) {
@@ -361,7 +361,7 @@ BOOST_AUTO_TEST_CASE(least_loaded_favours_the_idle_nodes) {
   BOOST_TEST(contains(line, "d="), line);
   // a shuts down while its 20 calls to b still wait: they end as killed,
   // without a leak or a hang.
-  BOOST_TEST(a->quit() == 0);
+  BOOST_TEST(a->quit() == 0, a->stderr_text());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
