@@ -24,6 +24,7 @@
 #include "rotina/detail/supervisor.hpp"
 #include "rotina/error.hpp"
 #include "rotina/goroutine.hpp"
+#include "rotina/node.hpp"
 #include "rotina/task.hpp"
 
 namespace rotina {
@@ -71,6 +72,10 @@ public:
   void go_wait_thread(std::unique_ptr<body_base> b);
 
   void set_limit(int64_t n);
+
+  /// The group's runtime, taken from the calling goroutine if it has none.
+  /// Throws panic_error (errc::misuse) naming `what` without either.
+  runtime& runtime_for(const char* what);
 
   /// Call before the first go().
   void set_cancel(cancel_cause_func f) {
@@ -396,6 +401,25 @@ public:
     auto b = detail::make_body(std::forward<F>(f), std::forward<Args>(args)...);
     return st()->try_go(b);
   }
+
+  /// go_on is go for a goroutine registered as `name` on another node
+  /// (rotina::go_on, <rotina/go_on.hpp>, which defines it): a local worker
+  /// starts it on `where` and waits for its end, so the remote body holds
+  /// one slot of set_limit while it runs and its outcome is that body's
+  /// outcome: the remote error or exception with its origin (`"name" on node
+  /// 'b'`), a refusal of the spawn (errc::not_found, errc::type_mismatch), or
+  /// errc::node_down naming the node when the node is lost (so wait returns
+  /// within the failure-detection bound; the first error wins as for local
+  /// bodies). The arguments are converted now (see rotina::go_on).
+  /// Deviation: the with_context context does not cross nodes yet; a remote
+  /// body is not canceled with it.
+  template <class... Args>
+  void go_on(const node& where, std::string name, Args&&... args) const;
+
+  /// try_go_on is try_go for a remote body (see go_on): starts it only if a
+  /// slot is free now, and says whether it did.
+  template <class... Args>
+  bool try_go_on(const node& where, std::string name, Args&&... args) const;
 
   /// set_limit is Go's Group.SetLimit(n): at most `n` bodies run at once; a
   /// negative n means no limit. Go: "A limit of zero will prevent any new

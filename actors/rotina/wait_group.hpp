@@ -16,6 +16,7 @@
 #include "rotina/detail/supervisor.hpp"
 #include "rotina/error.hpp"
 #include "rotina/goroutine.hpp"
+#include "rotina/node.hpp"
 
 namespace rotina {
 
@@ -59,6 +60,10 @@ public:
 
   /// The supervisor actor, if a goroutine started with go() is running.
   caf::actor supervisor();
+
+  /// The group's runtime, taken from the calling goroutine if it has none.
+  /// Throws panic_error (errc::misuse) without either.
+  runtime& runtime_for(const char* what);
 
   void on_down(caf::actor_id who, error outcome, bool shutdown) override;
 
@@ -192,6 +197,17 @@ public:
     return st_->go(
       detail::make_body(std::forward<F>(f), std::forward<Args>(args)...), {});
   }
+
+  /// go_on is go for a goroutine registered as `name` on another node
+  /// (rotina::go_on, <rotina/go_on.hpp>, which defines it): adds one, and a
+  /// local goroutine starts the body on `where` and marks it done when it
+  /// ended there, however it ended. A remote failure is kept in errors()
+  /// with its origin (`"name" on node 'b'`); a lost node counts the body as
+  /// done with errc::node_down naming the node, within the failure-detection
+  /// bound, so wait returns instead of hanging and errors() says why. The
+  /// arguments are converted now (see rotina::go_on).
+  template <class... Args>
+  void go_on(const node& where, std::string name, Args&&... args) const;
 
   // -- properties -------------------------------------------------------------
 

@@ -190,6 +190,12 @@ void errgroup_state::check_not_zero_limit_locked(const char* what) const {
     throw panic_error{misuse_zero_limit(what)};
 }
 
+runtime& errgroup_state::runtime_for(const char* what) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  ensure_runtime_locked(what);
+  return *rt_;
+}
+
 void errgroup_state::ensure_runtime_locked(const char* what) {
   if (rt_ != nullptr)
     return;

@@ -169,6 +169,10 @@ public:
   /// (unbuffered, like Go's make(chan T)).
   size_t default_capacity;
 
+  /// rotina.placement: how rotina::place picks the node of the next remote
+  /// goroutine: "round-robin" (default) or "least-loaded".
+  std::string placement;
+
   /// scheduler.policy: "rotina" (default), "stealing" or "sharing" (a copy
   /// of CAF's setting, which holds the same name as an atom). "testing" is
   /// refused: it needs CAF's test coordinator, which rotina does not drive.

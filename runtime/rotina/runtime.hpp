@@ -163,6 +163,13 @@ public:
     return slots_[slot].load(std::memory_order_acquire);
   }
 
+  /// Registers `hook`, process-wide, to run in every runtime created from now
+  /// on, at the end of its start (the actor system and the node layer exist,
+  /// peers are not connected yet): how a layer above runtime/ serves other
+  /// nodes from the start (the goroutine spawner of go_on). Registering the
+  /// same hook again is a no-op. Thread-safe.
+  static void add_start_hook(void (*hook)(runtime&));
+
   // -- external calls ---------------------------------------------------------
 
   /// Enters the runtime for one short call from a thread outside it that

@@ -85,6 +85,7 @@ const std::vector<key_rule>& key_rules() {
     {"rotina.tls-name-check", {}, {}, 0, no_max, {"cn-or-san", "cn", "san"}},
     {"rotina.max-message-size", {}, {}, 1024},
     {"rotina.max-pending-handshakes", {}, {}, 1},
+    {"rotina.placement", {}, {}, 0, no_max, {"round-robin", "least-loaded"}},
     {"scheduler.policy", "\"rotina\"", "scheduler: \"rotina\", or CAF's "
      "\"stealing\" or \"sharing\"", 0, no_max, {"rotina", "stealing", "sharing"}},
     {"scheduler.max-threads", "hardware threads, at least 2", {}, 1, 4096},
@@ -224,7 +225,7 @@ config::config()
     max_message_size(16 * 1024 * 1024), max_pending_handshakes(64),
     on_shutdown(shutdown_policy::wait),
     shutdown_timeout(std::chrono::seconds{10}), default_capacity(0),
-    scheduler_policy("rotina"),
+    placement("round-robin"), scheduler_policy("rotina"),
     max_threads(std::max<size_t>(2, std::thread::hardware_concurrency())) {
   // One line per [rotina] key: its field, name and meaning (type and
   // default come from the field).
@@ -285,6 +286,9 @@ config::config()
       "with shutdown = \"wait\", how long to wait before cancelling");
   add(default_capacity, "default-capacity",
       "channel capacity when none is given (0: unbuffered)");
+  add(placement, "placement",
+      "where rotina::place puts remote goroutines: \"round-robin\" over the "
+      "connected peers or the \"least-loaded\" one");
 }
 
 const std::vector<config::key_info>& config::known_keys() {

@@ -32,6 +32,22 @@ namespace rotina {
 
 namespace {
 
+std::mutex& start_hooks_mtx() {
+  static std::mutex mtx;
+  return mtx;
+}
+
+std::vector<void (*)(runtime&)>& start_hooks_locked() {
+  static std::vector<void (*)(runtime&)> xs;
+  return xs;
+}
+
+/// A copy, so that a hook may register hooks (for later runtimes).
+std::vector<void (*)(runtime&)> start_hooks() {
+  std::lock_guard<std::mutex> guard{start_hooks_mtx()};
+  return start_hooks_locked();
+}
+
 void print_help(const char* program) {
   std::cout << "usage: " << (program != nullptr ? program : "program")
             << " [--config-file=PATH] [--section.key=value ...] "
@@ -202,6 +218,13 @@ void runtime::start() {
   nodes_ = std::make_unique<detail::node_layer>(
     *system_, detail::read_node_settings(config_, config_.node_name, named));
   nodes_->start();
+  for (auto hook : start_hooks()) {
+    try {
+      hook(*this);
+    } catch (const std::exception& ex) {
+      std::fprintf(stderr, "rotina: a start hook failed: %s\n", ex.what());
+    }
+  }
   // CAF 0.17 pins its logger in a thread_local of every thread that created
   // an actor_system or a scoped_actor, and ~actor_system waits until the
   // logger is gone. Drop this thread's pin so that shutdown() may run on any
@@ -321,6 +344,13 @@ size_t runtime::live_work() const noexcept {
 }
 
 // -- extensions ---------------------------------------------------------------
+
+void runtime::add_start_hook(void (*hook)(runtime&)) {
+  std::lock_guard<std::mutex> guard{start_hooks_mtx()};
+  auto& xs = start_hooks_locked();
+  if (std::find(xs.begin(), xs.end(), hook) == xs.end())
+    xs.push_back(hook);
+}
 
 size_t runtime::new_extension_slot() {
   static std::atomic<size_t> next{0};

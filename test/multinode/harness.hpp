@@ -1,5 +1,5 @@
-// Test harness for multinode tests: starts rotina_test_node processes,
-// talks to them line by line, and always reaps them.
+// Test harness for multinode tests: starts node processes (rotina_test_node
+// unless told otherwise), talks to them line by line, and always reaps them.
 //
 // Every child runs in its own process group with PR_SET_PDEATHSIG = SIGKILL,
 // so it dies with the test process even if the test is killed; the
@@ -46,11 +46,13 @@ inline int64_t now_ns() {
 /// A rotina_test_node child process.
 class node_process {
 public:
-  /// Starts the node with `args` (each "--key=value") and waits up to
-  /// `timeout` for its "ready" line. Throws std::runtime_error on failure.
+  /// Starts the node program `binary` (default: rotina_test_node) with
+  /// `args` (each "--key=value") and waits up to `timeout` for its "ready"
+  /// line. Throws std::runtime_error on failure.
   explicit node_process(std::vector<std::string> args,
                         std::chrono::milliseconds timeout = 20s,
-                        bool wait_ready = true) {
+                        bool wait_ready = true,
+                        std::string binary = ROTINA_TEST_NODE) {
     int in_pipe[2];
     int out_pipe[2];
     if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0)
@@ -62,7 +64,7 @@ public:
     err_path_ = tmpl;
     auto parent = ::getpid();
     std::vector<std::string> argv_store;
-    argv_store.emplace_back(ROTINA_TEST_NODE);
+    argv_store.push_back(std::move(binary));
     for (auto& a : args)
       argv_store.push_back(a);
     std::vector<char*> argv;
