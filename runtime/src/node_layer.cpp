@@ -1156,7 +1156,9 @@ node_layer::lookup(const node& peer, const std::string& name) {
   auto done = std::make_shared<std::promise<reply>>();
   auto fut = done->get_future();
   auto timeout = st.settings.request_timeout;
-  sys_.spawn([=](caf::event_based_actor* self) {
+  // Detached: the answer must be read even when every scheduler worker
+  // waits in a lookup (a goroutine calling lookup stalls its worker).
+  sys_.spawn<caf::detached>([=](caf::event_based_actor* self) {
     self->request(target, timeout, lookup_atom::value, name)
       .then([=](remote_handle& h) { done->set_value(std::move(h)); },
             [=](caf::error& err) {
