@@ -38,6 +38,7 @@
 #include <utility>
 
 #include <caf/all.hpp>
+#include <caf/binary_deserializer.hpp>
 
 #include "rotina/chan.hpp"
 #include "rotina/detail/remote_chan.hpp"
@@ -60,6 +61,7 @@ using chan_peer_down_atom = caf::atom_constant<caf::atom("ch_pdown")>;
 //   (rc_send_atom, seq, W) -> (rc_sent_atom, seq, ok, credit)
 //   (rc_recv_atom, seq)    -> (rc_value_atom, seq, W, ok)
 //   (rc_push_atom, W)      -> nothing: a value sent under credit
+//   (rc_push_batch_atom, n, bytes) -> nothing: n such values, serialized
 //   (rc_give_back_atom, k) -> nothing: k unused credits returned
 // Credit: an answer to rc_send may grant the proxy `credit` reserved slots of
 // a buffered channel (count + reserved <= cap at the owner); the proxy then
@@ -70,6 +72,8 @@ using rc_sent_atom = caf::atom_constant<caf::atom("rc_sent")>;
 using rc_value_atom = caf::atom_constant<caf::atom("rc_value")>;
 using rc_push_atom = caf::atom_constant<caf::atom("rc_push")>;
 using rc_give_back_atom = caf::atom_constant<caf::atom("rc_giveb")>;
+using rc_push_batch_atom = caf::atom_constant<caf::atom("rc_pushb")>;
+using rc_flush_atom = caf::atom_constant<caf::atom("rc_flush")>;
 using rc_linger_atom = caf::atom_constant<caf::atom("rc_linger")>;
 // A select with a case on this channel waits for it to become ready:
 //   (rc_watch_atom, seq, is_send) -> (rc_ready_atom, seq) once, when a send
@@ -459,6 +463,22 @@ caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
         return;
       self->send(i->second->proxy(), rc_ready_atom::value, i->second->seq());
       s.watches.erase(i);
+    },
+    [self](rc_push_batch_atom, uint32_t n, const std::vector<char>& bytes) {
+      auto proxy = caf::actor_cast<caf::actor>(self->current_sender());
+      auto& have = ledger_of(self, proxy);
+      auto& rt = chan_runtime(*self->state.st.get());
+      caf::binary_deserializer source{rt.system(), bytes};
+      for (uint32_t i = 0; i < n; ++i) {
+        W wire{};
+        if (auto err = source(wire))
+          return; // a malformed batch from a peer: drop the rest
+        if (have == 0)
+          return; // no credit of this proxy (fenced: its node was lost)
+        --have;
+        auto value = wire_traits<T>::from(std::move(wire), rt);
+        chan_push_reserved(self->state.st.get(), &value);
+      }
     },
     [self](rc_give_back_atom, uint64_t k) {
       auto proxy = caf::actor_cast<caf::actor>(self->current_sender());

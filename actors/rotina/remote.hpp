@@ -13,6 +13,8 @@
 #include <chrono>
 #include <string>
 
+#include <caf/binary_serializer.hpp>
+
 #include "rotina/chan_actor.hpp"
 #include "rotina/detail/remote_chan.hpp"
 #include "rotina/result.hpp"
@@ -92,6 +94,11 @@ caf::behavior proxy_impl(caf::stateful_actor<proxy_state<T>>* self,
                            uint64_t{0});
       st.complete(seq, ok);
     },
+    [self](rc_flush_atom) {
+      auto& st = *self->state.st;
+      std::lock_guard<std::mutex> guard{st.mtx};
+      st.flush_locked();
+    },
     [self](rc_ready_atom, uint64_t seq) {
       self->state.st->fire_watch(seq);
     },
@@ -124,10 +131,15 @@ struct remote_ops_of {
                  wire_traits<T>::to(std::move(*static_cast<T*>(value)), rt));
   }
 
-  static void post_push(remote_state& st, void* value) {
+  static void append_push(remote_state& st, void* value) {
     auto& rt = st.get_runtime();
-    caf::send_as(st.proxy, st.handle.actor, rc_push_atom::value,
-                 wire_traits<T>::to(std::move(*static_cast<T*>(value)), rt));
+    auto wire = wire_traits<T>::to(std::move(*static_cast<T*>(value)), rt);
+    caf::binary_serializer sink{rt.system(), st.batch};
+    if (auto err = sink(wire))
+      throw panic_error{error{errc::misuse, "cannot serialize a value for "
+                                              + st.desc + ": "
+                                              + caf::to_string(err)}};
+    ++st.batch_count;
   }
 
   static op_status decode(remote_state& st, uint8_t code) {
@@ -191,8 +203,8 @@ struct remote_ops_of {
     return result;
   }
 
-  static inline const remote_ops table{&spawn_proxy, &post_send, &post_push,
-                                       &try_send, &try_recv};
+  static inline const remote_ops table{&spawn_proxy, &post_send,
+                                       &append_push, &try_send, &try_recv};
 };
 
 // -- conversions ----------------------------------------------------------------

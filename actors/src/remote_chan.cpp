@@ -23,6 +23,10 @@ namespace rotina::detail {
 
 namespace {
 
+/// A credited batch goes out at this many values or bytes at the latest.
+constexpr uint32_t max_batch_count = 512;
+constexpr size_t max_batch_bytes = 64 * 1024;
+
 // -- per-runtime registry ---------------------------------------------------------
 
 class remote_registry final : public runtime_extension {
@@ -130,7 +134,12 @@ public:
       if (st_->credit > 0 && !st_->fault && !has_parked_send_locked()) {
         --st_->credit;
         ++st_->pushes;
-        st_->ops->post_push(*st_, value);
+        st_->ops->append_push(*st_, value);
+        if (st_->batch_count >= max_batch_count
+            || st_->batch.size() >= max_batch_bytes)
+          st_->flush_locked();
+        else if (st_->batch_count == 1)
+          caf::anon_send(st_->proxy, rc_flush_atom::value);
         return op_status::done;
       }
     }
@@ -267,6 +276,8 @@ private:
   uint64_t park_op(const park_fn* park, bool is_send) {
     auto w = park->call(park->ctx);
     std::unique_lock<std::mutex> guard{st_->mtx};
+    // Everything this handle shipped before goes first (one ordered stream).
+    st_->flush_locked();
     if (st_->fault) {
       w->failed = true;
       w->completed = true;
@@ -331,7 +342,17 @@ std::optional<uint64_t> remote_state::linger(uint64_t seen) {
   return pushes;
 }
 
+void remote_state::flush_locked() {
+  if (batch_count == 0 || !proxy)
+    return;
+  caf::send_as(proxy, handle.actor, rc_push_batch_atom::value, batch_count,
+               std::move(batch));
+  batch = std::vector<char>{};
+  batch_count = 0;
+}
+
 void remote_state::give_back_locked() {
+  flush_locked();
   if (credit == 0 || !proxy)
     return;
   caf::send_as(proxy, handle.actor, rc_give_back_atom::value,
@@ -354,6 +375,8 @@ void remote_state::fail_all(error err) {
   {
     std::lock_guard<std::mutex> guard{mtx};
     credit = 0;
+    batch.clear();
+    batch_count = 0;
     // Selects waiting on this channel wake and meet the fault on their try.
     for (auto& [seq, w] : watches)
       fire_notify(w);

@@ -46,8 +46,9 @@ struct remote_ops {
   caf::actor (*spawn_proxy)(runtime& rt, std::shared_ptr<remote_state> st);
   /// Moves the T at `value` into a send request with `seq` for the proxy.
   void (*post_send)(remote_state& st, uint64_t seq, void* value);
-  /// Moves the T at `value` into a credited push (call under st.mtx).
-  void (*post_push)(remote_state& st, void* value);
+  /// Appends the T at `value` (moved) to st.batch, serialized (under
+  /// st.mtx).
+  void (*append_push)(remote_state& st, void* value);
   /// Go's non-blocking send / receive, one bounded round trip to the owner.
   op_status (*try_send)(remote_state& st, void* value);
   op_status (*try_recv)(remote_state& st, void* out);
@@ -88,6 +89,11 @@ struct remote_state {
   uint64_t pushes = 0;
   /// Whether the proxy's idle check (which returns unused credit) is armed.
   bool linger_armed = false;
+  /// Credited values not yet shipped, serialized back to back: they go out
+  /// as one message (rc_push_batch) when the proxy flushes, before any other
+  /// message of this handle to the owner (so order is kept), or when large.
+  std::vector<char> batch;
+  uint32_t batch_count = 0;
 
   // -- called by the proxy and the node-down hook ---------------------------
 
@@ -127,6 +133,9 @@ struct remote_state {
   /// credited value was shipped since `seen` pushes. Returns the push count
   /// to check against next time, or nothing if the check is disarmed.
   std::optional<uint64_t> linger(uint64_t seen);
+
+  /// Ships the batch (under mtx).
+  void flush_locked();
 
   /// Returns unused credit to the owner (under mtx; with the proxy's
   /// identity, after every push it sent, so the owner's ledger stays exact).
