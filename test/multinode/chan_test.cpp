@@ -407,6 +407,17 @@ BOOST_AUTO_TEST_CASE(close_fails_a_remote_blocked_sender_with_the_panic) {
   BOOST_TEST(has(line, "send err send on closed channel"), line);
   // Nothing was delivered: the owner sees a closed, empty channel.
   ask_is(a, "recv c", "recv closed");
+  // The same on a full buffered channel: two sends fit, the third is parked
+  // when the owner closes; the buffered two are still received.
+  share(a, "f", 2, "i", {&b});
+  b.send("sendn f 0 3");
+  quiet(b);
+  ask_is(a, "close f", "close ok");
+  line = b.expect("sendn", 5s);
+  BOOST_TEST(has(line, "sendn err send on closed channel"), line);
+  ask_is(b, "recv f", "recv ok 0");
+  ask_is(b, "recv f", "recv ok 1");
+  ask_is(b, "recv f", "recv closed");
 }
 
 /// close from a remote node closes the owner's channel; a second close from
@@ -429,6 +440,36 @@ BOOST_AUTO_TEST_CASE(close_from_a_remote_node_and_close_of_closed) {
   line = b.ask("trysend c 4", "trysend");
   BOOST_TEST(has(line, "trysend err send on closed channel"), line);
   ask_is(b, "recv c", "recv closed");
+}
+
+/// Go serves the blocked receivers (and senders) of a channel in arrival
+/// order (runtime/chan.go: recvq and sendq are FIFO queues): b parks first,
+/// c second, at the owner; the owner's sends go to b, then to c. Then the
+/// same for blocked remote senders and the owner's receives.
+BOOST_AUTO_TEST_CASE(blocked_remote_parties_are_served_in_arrival_order) {
+  tnode a{"a"};
+  tnode b{"b"};
+  tnode c{"c"};
+  link(b, a);
+  link(c, a);
+  share(a, "ch", 0, "i", {&b, &c});
+  b.send("recv ch");
+  quiet(b);
+  c.send("recv ch");
+  quiet(c);
+  ask_is(a, "send ch 1", "send ok 1");
+  BOOST_TEST(b.expect("recv", 5s) == "recv ok 1");
+  quiet(c, 100ms);
+  ask_is(a, "send ch 2", "send ok 2");
+  BOOST_TEST(c.expect("recv", 5s) == "recv ok 2");
+  b.send("send ch 3");
+  quiet(b);
+  c.send("send ch 4");
+  quiet(c);
+  ask_is(a, "recv ch", "recv ok 3");
+  BOOST_TEST(b.expect("send", 5s) == "send ok 3");
+  ask_is(a, "recv ch", "recv ok 4");
+  BOOST_TEST(c.expect("send", 5s) == "send ok 4");
 }
 
 /// Each value exactly once: two remote sender nodes (disjoint ranges) and
@@ -558,6 +599,39 @@ BOOST_AUTO_TEST_CASE(a_channel_sent_to_the_owner_of_its_carrier_works_there) {
   BOOST_TEST(a.expect("recv", 5s) == "recv ok 42");
   ask_is(a, "close x", "close ok");
   ask_is(b, "recv in", "recv closed");
+}
+
+/// A handle passed on through a third node's channel works where its owner
+/// is connected (a's channel x travels over b's carrier to c), and where the
+/// owner is not connected (d knows only b) every operation fails with
+/// node_down saying so, instead of hanging.
+BOOST_AUTO_TEST_CASE(a_channel_passed_on_through_a_third_node) {
+  tnode a{"a"};
+  tnode b{"b"};
+  tnode c{"c"};
+  tnode d{"d"};
+  link(a, b);
+  link(c, b);
+  link(c, a);
+  link(d, b);
+  share(b, "cc", 0, "c", {&a, &c, &d});
+  ask_is(a, "make x 0 i", "make ok");
+  a.send("sendchan cc x");
+  ask_is(c, "recvchan cc y", "recvchan ok remote=1");
+  BOOST_TEST(a.expect("sendchan", 5s) == "sendchan ok");
+  c.send("send y 5");
+  quiet(c);
+  ask_is(a, "recv x", "recv ok 5");
+  BOOST_TEST(c.expect("send", 5s) == "send ok 5");
+  a.send("sendchan cc x");
+  ask_is(d, "recvchan cc z", "recvchan ok remote=1");
+  BOOST_TEST(a.expect("sendchan", 5s) == "sendchan ok");
+  auto line = d.ask("send z 6", "send", 5s);
+  BOOST_TEST(has(line, "send err node down |"), line);
+  BOOST_TEST(has(line, "not connected to node 'd'"), line);
+  BOOST_TEST(has(line, "'a'"), line);
+  line = d.ask("tryrecv z", "tryrecv", 5s);
+  BOOST_TEST(has(line, "tryrecv err node down |"), line);
 }
 
 /// A channel that goes out and comes home is the local channel again (not a
@@ -737,6 +811,81 @@ BOOST_AUTO_TEST_CASE(owner_killed_fails_blocked_operations_with_node_down) {
   auto line = d.ask("recvb r", "recvb", 5s);
   BOOST_TEST(has(line, "recvb err node down |"), line);
   ask_is(b, "len r", "len 0 cap 4");
+}
+
+/// A frozen owner (SIGSTOP) is detected by heartbeats within timeout + 2 x
+/// interval (3 s with the defaults, issue 11): b's blocked drain fails with
+/// node_down then, not as a close.
+BOOST_AUTO_TEST_CASE(owner_frozen_fails_a_blocked_drain_within_the_bound) {
+  tnode a{"a"};
+  tnode b{"b"};
+  link(b, a);
+  share(a, "r", 0, "i", {&b});
+  b.send("drain r");
+  quiet(b);
+  BOOST_REQUIRE(a.proc.stop_and_wait());
+  auto t0 = std::chrono::steady_clock::now();
+  auto line = b.expect("drain", 10s);
+  auto took = since(t0);
+  std::cout << "owner SIGSTOPped: blocked drain failed after " << took.count()
+            << " ms: " << line << std::endl;
+  BOOST_TEST(has(line, "drain err node down |"), line);
+  BOOST_TEST(has(line, "'a'"), line);
+  BOOST_TEST(took.count() <= 3000 + 150);
+  a.signal(SIGCONT);
+}
+
+/// Every cross-node request is bounded (issue 11): a try_send, try_recv or
+/// close to a frozen owner fails after rotina.request-timeout (1 s here)
+/// with node_down, and the handle stays failed (unknown whether the value
+/// arrived: no replay).
+BOOST_AUTO_TEST_CASE(requests_to_a_frozen_owner_fail_after_request_timeout) {
+  tnode a{"a", {"--request-timeout=1s"}};
+  tnode b{"b", {"--request-timeout=1s"}};
+  link(b, a);
+  share(a, "r", 1, "i", {&b});
+  BOOST_REQUIRE(a.proc.stop_and_wait());
+  auto t0 = std::chrono::steady_clock::now();
+  auto line = b.ask("trysend r 1", "trysend", 5s);
+  auto took = since(t0);
+  std::cout << "trysend to a SIGSTOPped owner failed after " << took.count()
+            << " ms (request-timeout 1s): " << line << std::endl;
+  BOOST_TEST(has(line, "trysend err node down |"), line);
+  BOOST_TEST(has(line, "request-timeout"), line);
+  BOOST_TEST(has(line, "'a'"), line);
+  BOOST_TEST(took >= 900ms);
+  BOOST_TEST(took < 1800ms);
+  t0 = std::chrono::steady_clock::now();
+  line = b.ask("recv r", "recv", 5s);
+  BOOST_TEST(has(line, "recv err node down |"), line);
+  BOOST_TEST(since(t0) < 500ms);
+  a.signal(SIGCONT);
+}
+
+/// Issue 11, reconnect: the owner comes back (same name, new process);
+/// operations on the old handle stay failed, a new lookup works.
+BOOST_AUTO_TEST_CASE(a_restarted_owner_old_handles_stay_failed) {
+  auto a = std::make_unique<tnode>("a");
+  tnode b{"b"};
+  link(b, *a);
+  share(*a, "c", 0, "i", {&b});
+  ask_is(b, "watch a", "watch ok");
+  a->signal(SIGKILL);
+  BOOST_REQUIRE(has(b.expect("down a", 5s), "is down"));
+  a = std::make_unique<tnode>("a");
+  link(b, *a);
+  // The new process publishes a new channel (the old name died with it).
+  share(*a, "c2", 0, "i", {&b});
+  auto line = b.ask("send c 1", "send", 5s);
+  BOOST_TEST(has(line, "send err node down |"), line);
+  line = b.ask("trysend c 1", "trysend", 5s);
+  BOOST_TEST(has(line, "trysend err node down |"), line);
+  b.send("send c2 5");
+  ask_is(*a, "recv c2", "recv ok 5");
+  BOOST_TEST(b.expect("send", 5s) == "send ok 5");
+  // A lookup of the old name on the new process finds nothing.
+  line = b.ask("lookup a c i", "lookup", 5s);
+  BOOST_TEST(has(line, "lookup err not found |"), line);
 }
 
 /// Issue 11: "When a node that was only a sender dies, the channel is not
