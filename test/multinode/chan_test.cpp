@@ -298,6 +298,7 @@ BOOST_AUTO_TEST_CASE(buffered_remote_sender_blocks_only_while_full) {
   link(b, a);
   share(a, "c", 3, "i", {&b});
   ask_is(b, "sendn c 0 3", "sendn done", 10s);
+  ask_is(b, "trysend c 98", "trysend false"); // full: Go's select default
   b.send("send c 99");
   quiet(b);
   ask_is(a, "len c", "len 3 cap 3");
@@ -634,6 +635,24 @@ BOOST_AUTO_TEST_CASE(a_channel_passed_on_through_a_third_node) {
   BOOST_TEST(has(line, "tryrecv err node down |"), line);
 }
 
+/// Go: a nil channel is a value like any other ("var c chan int; cc <- c").
+/// A nil chan<int64> crosses in both directions (the owner's channel actor
+/// converts it for a remote receiver, a remote sender's proxy for the
+/// owner) and arrives as nil; the carrier keeps working.
+BOOST_AUTO_TEST_CASE(a_nil_channel_crosses_as_nil) {
+  tnode a{"a"};
+  tnode b{"b"};
+  link(b, a);
+  share(a, "cc", 1, "c", {&b});
+  BOOST_TEST(a.ask("sendnil cc", "sendchan", 5s) == "sendchan ok");
+  ask_is(b, "recvchan cc n1", "recvchan ok nil");
+  BOOST_TEST(b.ask("sendnil cc", "sendchan", 5s) == "sendchan ok");
+  ask_is(a, "recvchan cc n2", "recvchan ok nil");
+  ask_is(a, "make x 0 i", "make ok");
+  ask_is(a, "sendchan cc x", "sendchan ok");
+  ask_is(b, "recvchan cc y", "recvchan ok remote=1");
+}
+
 /// A channel that goes out and comes home is the local channel again (not a
 /// proxy to itself): a sends its channel "own" to b, b sends it back.
 BOOST_AUTO_TEST_CASE(a_channel_that_comes_home_is_local_again) {
@@ -706,6 +725,21 @@ BOOST_AUTO_TEST_CASE(lookup_on_a_node_that_is_not_connected) {
   BOOST_TEST(has(line, "not connected"), line);
   BOOST_TEST(has(line, "a@127.0.0.1:" + std::to_string(a.port())), line);
   BOOST_TEST(since(t0) < 1000ms);
+}
+
+/// Like Go's net/rpc Register, a published channel lives while published:
+/// the owner dropping its last handle does not end it for other nodes.
+BOOST_AUTO_TEST_CASE(a_published_channel_outlives_the_owners_handle) {
+  tnode a{"a"};
+  tnode b{"b"};
+  link(b, a);
+  share(a, "c", 2, "i", {&b});
+  ask_is(a, "drop c", "drop ok");
+  ask_is(b, "trysend c 3", "trysend true");
+  ask_is(b, "len c", "len 1 cap 2");
+  ask_is(b, "tryrecv c", "tryrecv received 3");
+  ask_is(b, "close c", "close ok");
+  ask_is(b, "recv c", "recv closed");
 }
 
 /// select over a channel of another node is not built yet: it must panic
@@ -915,6 +949,52 @@ BOOST_AUTO_TEST_CASE(a_dead_sender_node_leaves_the_channel_open) {
   ask_is(a, "tryrecv ch", "tryrecv empty");
   ask_is(c, "trysend ch 8", "trysend true");
   ask_is(c, "tryrecv ch", "tryrecv received 8");
+}
+
+/// The owner shuts down normally (quit) under a blocked remote drain: the
+/// channel was never closed, so the drain fails with node_down, not as a
+/// close (the owner's channel actor exits with the runtime).
+BOOST_AUTO_TEST_CASE(owner_shutdown_is_node_down_not_close) {
+  tnode a{"a"};
+  tnode b{"b"};
+  link(b, a);
+  share(a, "r", 0, "i", {&b});
+  b.send("drain r");
+  quiet(b);
+  a.send("quit");
+  BOOST_TEST(a.proc.wait_exit(20s).value_or(-1) == 0);
+  auto line = b.expect("drain", 10s);
+  BOOST_TEST(has(line, "drain err node down |"), line);
+  BOOST_TEST(has(line, "'a'"), line);
+}
+
+/// A node whose goroutine is parked on another node's channel still shuts
+/// down when told to (bounded), and the owner then withdraws its request:
+/// the next value goes to the owner's own receiver.
+BOOST_AUTO_TEST_CASE(a_node_parked_on_a_remote_channel_quits) {
+  // Shutdown policy wait does not count a goroutine parked on another node's
+  // channel as asleep (it can be woken from there): it waits up to
+  // shutdown-timeout (10 s by default, 2 s here), then cancels.
+  tnode a{"a"};
+  tnode b{"b", {"--shutdown-timeout=2s"}};
+  link(b, a);
+  share(a, "ch", 0, "i", {&b});
+  ask_is(a, "watch b", "watch ok");
+  b.send("recv ch");
+  quiet(b);
+  auto t0 = std::chrono::steady_clock::now();
+  b.send("quit");
+  auto status = b.proc.wait_exit(10s);
+  std::cout << "a node parked on a remote recv quit after " << since(t0).count()
+            << " ms" << std::endl;
+  BOOST_TEST(status.value_or(-1) == 0);
+  BOOST_TEST(since(t0) < 4000ms);
+  BOOST_REQUIRE(has(a.expect("down b", 10s), "is down"));
+  std::this_thread::sleep_for(200ms); // the channel actor's own notice
+  a.send("send ch 5");
+  quiet(a);
+  ask_is(a, "recv ch", "recv ok 5");
+  BOOST_TEST(a.expect("send", 5s) == "send ok 5");
 }
 
 /// A remote receiver node killed while parked takes no value: the owner's

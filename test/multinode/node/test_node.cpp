@@ -29,7 +29,9 @@
 //                          V" | "select ok closed" | "select timeout"
 //   recvb NAME          -> recv_blocking on this thread: like recv
 //   close NAME, len NAME, trysend NAME V, tryrecv NAME
-//   sendchan NAME INNER (g) / recvchan NAME AS (g): channel handles (K = c)
+//   sendchan NAME INNER (g) / recvchan NAME AS (g): channel handles (K = c);
+//                          "recvchan ok remote=0|1" | "recvchan ok nil"
+//   sendnil NAME (g)    -> sends a nil chan<int64_t>: "sendchan ok"
 //   sendp NAME X Y (g) / recvp NAME (g): points (K = p, needs --types=point)
 //   drop NAME           -> forgets the handle
 //   quit (or EOF)      -> shuts the runtime down and exits with status 0
@@ -269,6 +271,10 @@ task<> recv_chan(chan<chan<int64_t>> ch, std::string as) {
       say("recvchan closed");
       co_return;
     }
+    if (!v->state()) {
+      say("recvchan ok nil");
+      co_return;
+    }
     bool remote = rotina::is_remote(*v);
     {
       std::lock_guard<std::mutex> guard{chans_mtx};
@@ -470,6 +476,12 @@ bool channel_command(rotina::runtime& rt, const std::string& cmd,
       rotina::go(rt, send_chan, *ch, *x);
     else
       say("sendchan err no-such-channel | " + name + " " + inner);
+  } else if (cmd == "sendnil") {
+    in >> name;
+    if (auto ch = find_chan<chan<int64_t>>(name))
+      rotina::go(rt, send_chan, *ch, chan<int64_t>{});
+    else
+      say("sendnil err no-such-channel | " + name);
   } else if (cmd == "recvchan") {
     std::string as;
     in >> name >> as;
