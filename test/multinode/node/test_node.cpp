@@ -25,6 +25,8 @@
 //   sendn NAME FROM N (g) -> "sendn done": sends FROM .. FROM+N-1
 //   drain NAME [BLOCK] (g) -> "drain closed count=N ordered=0|1 sum=S sq=Q"
 //                          once closed; BLOCK > 0: ordered per v / BLOCK
+//   gtry NAME N (g)     -> N x (try_send, try_recv) in a goroutine:
+//                          "gtry done sent=S got=G"
 //   select NAME (g)     -> a select {recv NAME, 2 s timeout}: "select ok recv
 //                          V" | "select ok closed" | "select timeout"
 //   recvb NAME          -> recv_blocking on this thread: like recv
@@ -248,6 +250,26 @@ task<> select_one(chan<int64_t> ch) {
   } catch (const rotina::panic_error& e) {
     say(fail_text("select", e.err()));
   }
+}
+
+// try_send and try_recv N times each, in a goroutine (each is a bounded
+// request when the channel is remote).
+task<> try_loop(chan<int64_t> ch, int64_t n) {
+  int64_t sent = 0;
+  int64_t got = 0;
+  try {
+    for (int64_t i = 0; i < n; ++i) {
+      if (ch.try_send(i))
+        ++sent;
+      if (ch.try_recv().status == rotina::recv_status::received)
+        ++got;
+    }
+    say("gtry done sent=" + std::to_string(sent)
+        + " got=" + std::to_string(got));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("gtry", e.err()) + " sent=" + std::to_string(sent));
+  }
+  co_return;
 }
 
 std::mutex chans_mtx;
@@ -502,6 +524,13 @@ bool channel_command(rotina::runtime& rt, const std::string& cmd,
       rotina::go(rt, recv_point, *ch);
     else
       say("recvp err no-such-channel | " + name);
+  } else if (cmd == "gtry") {
+    int64_t n = 0;
+    in >> name >> n;
+    if (auto ch = find_chan<int64_t>(name))
+      rotina::go(rt, try_loop, *ch, n);
+    else
+      say("gtry err no-such-channel | " + name);
   } else if (cmd == "select") {
     in >> name;
     if (auto ch = find_chan<int64_t>(name))
