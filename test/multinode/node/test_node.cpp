@@ -25,6 +25,8 @@
 //   sendn NAME FROM N (g) -> "sendn done": sends FROM .. FROM+N-1
 //   drain NAME [BLOCK] (g) -> "drain closed count=N ordered=0|1 sum=S sq=Q"
 //                          once closed; BLOCK > 0: ordered per v / BLOCK
+//   glookup NODE NAME (g) -> rt.lookup<chan<int64_t>> in a goroutine:
+//                          "glookup ok" (the handle is not kept)
 //   gtry NAME N (g)     -> N x (try_send, try_recv) in a goroutine:
 //                          "gtry done sent=S got=G"
 //   select NAME (g)     -> a select {recv NAME, 2 s timeout}: "select ok recv
@@ -269,6 +271,14 @@ task<> try_loop(chan<int64_t> ch, int64_t n) {
   } catch (const rotina::panic_error& e) {
     say(fail_text("gtry", e.err()) + " sent=" + std::to_string(sent));
   }
+  co_return;
+}
+
+// rt.lookup in a goroutine (a request to the peer's agent).
+task<> lookup_in_goroutine(rotina::runtime* rt, rotina::node n,
+                           std::string name) {
+  auto res = rt->lookup<chan<int64_t>>(n, name);
+  say(res ? std::string{"glookup ok"} : fail_text("glookup", res.error()));
   co_return;
 }
 
@@ -524,6 +534,13 @@ bool channel_command(rotina::runtime& rt, const std::string& cmd,
       rotina::go(rt, recv_point, *ch);
     else
       say("recvp err no-such-channel | " + name);
+  } else if (cmd == "glookup") {
+    std::string node_name;
+    in >> node_name >> name;
+    if (auto n = rt.find_node(node_name))
+      rotina::go(rt, lookup_in_goroutine, &rt, *n, name);
+    else
+      say("glookup err no-such-node | " + node_name);
   } else if (cmd == "gtry") {
     int64_t n = 0;
     in >> name >> n;
