@@ -55,6 +55,29 @@ using chan_wake_atom = caf::atom_constant<caf::atom("ch_wake")>;
 using chan_try_send_atom = caf::atom_constant<caf::atom("ch_tsend")>;
 using chan_try_recv_atom = caf::atom_constant<caf::atom("ch_trecv")>;
 using chan_peer_down_atom = caf::atom_constant<caf::atom("ch_pdown")>;
+// The remote-core protocol (plain messages keyed by a sequence number; the
+// sender is the handle's proxy actor, which gets the answers):
+//   (rc_send_atom, seq, W) -> (rc_sent_atom, seq, ok, credit)
+//   (rc_recv_atom, seq)    -> (rc_value_atom, seq, W, ok)
+//   (rc_push_atom, W)      -> nothing: a value sent under credit
+//   (rc_give_back_atom, k) -> nothing: k unused credits returned
+// Credit: an answer to rc_send may grant the proxy `credit` reserved slots of
+// a buffered channel (count + reserved <= cap at the owner); the proxy then
+// completes that many sends at once and ships them as rc_push, in order.
+using rc_send_atom = caf::atom_constant<caf::atom("rc_send")>;
+using rc_recv_atom = caf::atom_constant<caf::atom("rc_recv")>;
+using rc_sent_atom = caf::atom_constant<caf::atom("rc_sent")>;
+using rc_value_atom = caf::atom_constant<caf::atom("rc_value")>;
+using rc_push_atom = caf::atom_constant<caf::atom("rc_push")>;
+using rc_give_back_atom = caf::atom_constant<caf::atom("rc_giveb")>;
+using rc_linger_atom = caf::atom_constant<caf::atom("rc_linger")>;
+// A select with a case on this channel waits for it to become ready:
+//   (rc_watch_atom, seq, is_send) -> (rc_ready_atom, seq) once, when a send
+//   (receive) may proceed; (rc_unwatch_atom, seq) withdraws it.
+using rc_watch_atom = caf::atom_constant<caf::atom("rc_watch")>;
+using rc_unwatch_atom = caf::atom_constant<caf::atom("rc_unwatch")>;
+using rc_ready_atom = caf::atom_constant<caf::atom("rc_ready")>;
+using chan_watch_fired_atom = caf::atom_constant<caf::atom("ch_wfired")>;
 
 /// How a value of type T crosses nodes: as itself, or (for channel handles)
 /// as a remote_handle. The conversions of channel handles are defined in
@@ -112,6 +135,16 @@ public:
     w.slot = slot_.raw();
   }
 
+  /// A parked operation of a remote core: answered with a plain message
+  /// (rc_sent_atom / rc_value_atom) to `reply_to`, keyed by `seq`.
+  request_parker(caf::actor self, uint64_t id, caf::actor reply_to,
+                 uint64_t seq, bool is_send, caf::node_id from)
+    : self_(std::move(self)), id_(id), is_send_(is_send),
+      from_(std::move(from)), reply_to_(std::move(reply_to)), seq_(seq) {
+    w.who = this;
+    w.slot = slot_.raw();
+  }
+
   /// Moves the value to send into the storage.
   void hold(T&& x) noexcept {
     new (slot_.raw()) T(std::move(x));
@@ -133,6 +166,20 @@ public:
 
   /// Answers the request once a waker completed the waiter.
   void answer(runtime& rt) {
+    if (reply_to_) {
+      if (is_send_) {
+        caf::anon_send(reply_to_, rc_sent_atom::value, seq_, w.ok,
+                       uint64_t{0});
+      } else if (w.ok) {
+        slot_.set_full();
+        caf::anon_send(reply_to_, rc_value_atom::value, seq_,
+                       wire_traits<T>::to(std::move(*slot_.take()), rt), true);
+      } else {
+        caf::anon_send(reply_to_, rc_value_atom::value, seq_, wire_t<T>{},
+                       false);
+      }
+      return;
+    }
     if (is_send_) {
       if (w.ok)
         rp_.deliver(caf::unit);
@@ -161,7 +208,42 @@ private:
   caf::response_promise rp_;
   bool is_send_;
   caf::node_id from_;
+  caf::actor reply_to_;
+  uint64_t seq_ = 0;
   value_slot<T> slot_;
+};
+
+/// A remote select's notify-only waiter at the owner. Fired under the
+/// channel lock; tells the actor, which answers rc_ready.
+class watch_parker final : public parker {
+public:
+  watch_parker(caf::actor self, uint64_t id, caf::actor proxy, uint64_t seq)
+    : self_(std::move(self)), id_(id), proxy_(std::move(proxy)), seq_(seq) {
+    w.notify = true;
+    w.sel = &once_;
+    w.who = this;
+  }
+
+  void unpark() noexcept override {
+    caf::anon_send(self_, chan_watch_fired_atom::value, id_);
+  }
+
+  const caf::actor& proxy() const noexcept {
+    return proxy_;
+  }
+
+  uint64_t seq() const noexcept {
+    return seq_;
+  }
+
+  waiter w;
+
+private:
+  caf::actor self_;
+  uint64_t id_;
+  caf::actor proxy_;
+  uint64_t seq_;
+  select_state once_;
 };
 
 template <class T>
@@ -174,6 +256,8 @@ struct chan_actor_state {
   ~chan_actor_state() {
     for (auto& kvp : parked)
       kvp.second->withdraw(st.get());
+    for (auto& kvp : watches)
+      chan_unwatch(st.get(), &kvp.second->w);
   }
 
   chan_ref st;
@@ -181,6 +265,10 @@ struct chan_actor_state {
   std::unordered_map<uint64_t, std::unique_ptr<request_parker<T>>> parked;
   /// Nodes of remote requesters whose loss this actor watches.
   std::vector<caf::node_id> watched;
+  /// Watches of remote selects (by local id).
+  std::unordered_map<uint64_t, std::unique_ptr<watch_parker>> watches;
+  /// Credit granted per proxy and not yet filled or returned.
+  std::vector<std::pair<caf::actor, size_t>> ledger;
   static inline const char* name = "rotina.chan";
 };
 
@@ -210,12 +298,47 @@ void watch_node(caf::stateful_actor<chan_actor_state<T>>* self,
   rt.on_node_down(*peer, notify);
 }
 
+/// The proxy's ledger entry (created on first use).
+template <class T>
+size_t& ledger_of(caf::stateful_actor<chan_actor_state<T>>* self,
+                  const caf::actor& proxy) {
+  auto& l = self->state.ledger;
+  for (auto& [who, n] : l)
+    if (who == proxy)
+      return n;
+  l.emplace_back(proxy, 0);
+  return l.back().second;
+}
+
+/// Tops up the credit of `proxy` (a remote sender) to half the capacity, from
+/// free slots only; returns what it granted.
+template <class T>
+uint64_t grant_credit(caf::stateful_actor<chan_actor_state<T>>* self,
+                      const caf::actor& proxy) {
+  auto cap = self->state.st->cap();
+  if (cap < 2 || !proxy || proxy.node() == self->node())
+    return 0;
+  auto window = cap / 2;
+  auto& have = ledger_of(self, proxy);
+  if (have >= window / 2)
+    return 0;
+  auto k = chan_reserve(self->state.st.get(), window - have);
+  if (k > 0) {
+    have += k;
+    watch_node(self, proxy.node());
+  }
+  return k;
+}
+
 /// The park_fn of a request: a request_parker owned by the actor.
 template <class T>
 struct request_park {
   caf::stateful_actor<chan_actor_state<T>>* self;
   bool is_send;
   T* value; // send: moved into the parker
+  /// Set for a remote core's plain message: where the answer goes.
+  caf::actor reply_to = nullptr;
+  uint64_t seq = 0;
 
   static waiter* call(void* ptr) {
     auto ctx = static_cast<request_park*>(ptr);
@@ -224,9 +347,13 @@ struct request_park {
     auto id = s.next_id++;
     auto sender = self->current_sender();
     auto from = sender != nullptr ? sender->node() : self->node();
-    auto p = std::make_unique<request_parker<T>>(
-      caf::actor_cast<caf::actor>(self), id, self->make_response_promise(),
-      ctx->is_send, from);
+    auto p = ctx->reply_to
+               ? std::make_unique<request_parker<T>>(
+                 caf::actor_cast<caf::actor>(self), id, ctx->reply_to,
+                 ctx->seq, ctx->is_send, from)
+               : std::make_unique<request_parker<T>>(
+                 caf::actor_cast<caf::actor>(self), id,
+                 self->make_response_promise(), ctx->is_send, from);
     if (from != self->node())
       watch_node(self, from);
     if (ctx->is_send)
@@ -271,6 +398,93 @@ caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
         return {W{}, false};
       default:
         return caf::delegated<W, bool>{};
+      }
+    },
+    [self](rc_send_atom, uint64_t seq, W& wire) {
+      auto reply_to = caf::actor_cast<caf::actor>(self->current_sender());
+      auto value = wire_traits<T>::from(std::move(wire),
+                                        chan_runtime(*self->state.st.get()));
+      request_park<T> ctx{self, true, &value, reply_to, seq};
+      park_fn park{&request_park<T>::call, &ctx};
+      switch (chan_send(self->state.st.get(), &value, &park)) {
+      case op_status::done:
+        self->send(reply_to, rc_sent_atom::value, seq, true,
+                   grant_credit(self, reply_to));
+        break;
+      case op_status::closed:
+        self->send(reply_to, rc_sent_atom::value, seq, false, uint64_t{0});
+        break;
+      default:
+        break;
+      }
+    },
+    [self](rc_push_atom, W& wire) {
+      auto proxy = caf::actor_cast<caf::actor>(self->current_sender());
+      auto& have = ledger_of(self, proxy);
+      if (have == 0)
+        return; // no credit of this proxy (fenced: its node was lost)
+      --have;
+      auto value = wire_traits<T>::from(std::move(wire),
+                                        chan_runtime(*self->state.st.get()));
+      chan_push_reserved(self->state.st.get(), &value);
+    },
+    [self](rc_watch_atom, uint64_t seq, bool is_send) {
+      auto proxy = caf::actor_cast<caf::actor>(self->current_sender());
+      auto& s = self->state;
+      auto id = s.next_id++;
+      auto p = std::make_unique<watch_parker>(caf::actor_cast<caf::actor>(self),
+                                              id, proxy, seq);
+      if (chan_watch(s.st.get(), is_send, &p->w)) {
+        self->send(proxy, rc_ready_atom::value, seq);
+        return;
+      }
+      if (proxy.node() != self->node())
+        watch_node(self, proxy.node());
+      s.watches.emplace(id, std::move(p));
+    },
+    [self](rc_unwatch_atom, uint64_t seq) {
+      auto proxy = caf::actor_cast<caf::actor>(self->current_sender());
+      auto& s = self->state;
+      for (auto i = s.watches.begin(); i != s.watches.end(); ++i)
+        if (i->second->seq() == seq && i->second->proxy() == proxy) {
+          chan_unwatch(s.st.get(), &i->second->w);
+          s.watches.erase(i);
+          return;
+        }
+    },
+    [self](chan_watch_fired_atom, uint64_t id) {
+      auto& s = self->state;
+      auto i = s.watches.find(id);
+      if (i == s.watches.end())
+        return;
+      self->send(i->second->proxy(), rc_ready_atom::value, i->second->seq());
+      s.watches.erase(i);
+    },
+    [self](rc_give_back_atom, uint64_t k) {
+      auto proxy = caf::actor_cast<caf::actor>(self->current_sender());
+      auto& have = ledger_of(self, proxy);
+      auto n = std::min<size_t>(have, k);
+      have -= n;
+      chan_unreserve(self->state.st.get(), n);
+    },
+    [self](rc_recv_atom, uint64_t seq) {
+      auto reply_to = caf::actor_cast<caf::actor>(self->current_sender());
+      value_slot<T> slot;
+      request_park<T> ctx{self, false, nullptr, reply_to, seq};
+      park_fn park{&request_park<T>::call, &ctx};
+      switch (chan_recv(self->state.st.get(), slot.raw(), &park)) {
+      case op_status::done:
+        slot.set_full();
+        self->send(reply_to, rc_value_atom::value, seq,
+                   wire_traits<T>::to(std::move(*slot.take()),
+                                      chan_runtime(*self->state.st.get())),
+                   true);
+        break;
+      case op_status::closed:
+        self->send(reply_to, rc_value_atom::value, seq, W{}, false);
+        break;
+      default:
+        break;
       }
     },
     [self](chan_try_send_atom, W& wire) {
@@ -324,6 +538,19 @@ caf::behavior chan_actor_impl(caf::stateful_actor<chan_actor_state<T>>* self,
       // The requester's node is lost: withdraw its parked requests (a value
       // already handed to one is dropped with it; nothing is answered).
       auto& s = self->state;
+      for (auto& [proxy, n] : s.ledger)
+        if (proxy.node() == id && n > 0) {
+          chan_unreserve(s.st.get(), n);
+          n = 0;
+        }
+      for (auto i = s.watches.begin(); i != s.watches.end();) {
+        if (i->second->proxy().node() == id) {
+          chan_unwatch(s.st.get(), &i->second->w);
+          i = s.watches.erase(i);
+        } else {
+          ++i;
+        }
+      }
       for (auto i = s.parked.begin(); i != s.parked.end();) {
         if (i->second->from() == id) {
           i->second->withdraw(s.st.get());
@@ -365,7 +592,11 @@ caf::actor chan_actor_of(const chan_ref& st) {
   if (auto strong = id.actor.lock())
     return caf::actor_cast<caf::actor>(strong);
   auto& sys = system_of(*st.get());
-  auto result = sys.spawn(chan_actor_impl<T>, st);
+  // Detached (a thread of its own): a channel's owner must answer other
+  // nodes even while every scheduler worker waits in a bounded request to
+  // another owner (a remote try_send, close or len), which it would
+  // otherwise deadlock with until request-timeout.
+  auto result = sys.spawn<caf::detached>(chan_actor_impl<T>, st);
   id.actor = caf::actor_cast<caf::weak_actor_ptr>(result);
   return result;
 }

@@ -10,6 +10,7 @@
 // buffering, FIFO service and close rules hold because only the owner decides.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "rotina/chan_actor.hpp"
@@ -18,9 +19,6 @@
 #include "rotina/type_registry.hpp"
 
 namespace rotina::detail {
-
-using rc_send_atom = caf::atom_constant<caf::atom("rc_send")>;
-using rc_recv_atom = caf::atom_constant<caf::atom("rc_recv")>;
 
 // -- element type names -------------------------------------------------------
 
@@ -59,14 +57,20 @@ struct wire_type_name<recv_chan<U>> {
 
 // -- the typed half of a remote core --------------------------------------------
 
+/// How long a proxy keeps credit it does not use before giving it back (so a
+/// producer that stopped does not keep the owner's slots from local senders).
+inline constexpr auto linger_interval = std::chrono::milliseconds{20};
+
 template <class T>
 struct proxy_state {
   std::shared_ptr<remote_state> st;
   static inline const char* name = "rotina.chan_proxy";
 };
 
-/// The proxy of one remote channel handle: sends the parked operations to the
-/// owner, in the order they were made, and completes them with the answers.
+/// The proxy of one remote channel handle: the identity under which the
+/// handle's operations reach the owner (sent straight from the calling
+/// thread), and the mailbox of their answers, which complete the parked
+/// operations.
 template <class T>
 caf::behavior proxy_impl(caf::stateful_actor<proxy_state<T>>* self,
                          std::shared_ptr<remote_state> st) {
@@ -81,25 +85,27 @@ caf::behavior proxy_impl(caf::stateful_actor<proxy_state<T>>* self,
   });
   using W = wire_t<T>;
   return {
-    [self](rc_send_atom, uint64_t seq, W& value) {
-      auto st = self->state.st;
-      self
-        ->request(st->handle.actor, caf::infinite, chan_send_atom::value,
-                  std::move(value))
-        .then([st, seq]() { st->complete(seq, true); },
-              [st, seq](caf::error& err) { st->complete_error(seq, err); });
+    [self](rc_sent_atom, uint64_t seq, bool ok, uint64_t credit) {
+      auto& st = *self->state.st;
+      if (st.add_credit(credit))
+        self->delayed_send(self, linger_interval, rc_linger_atom::value,
+                           uint64_t{0});
+      st.complete(seq, ok);
     },
-    [self](rc_recv_atom, uint64_t seq) {
-      auto st = self->state.st;
-      self->request(st->handle.actor, caf::infinite, chan_recv_atom::value)
-        .then(
-          [st, seq](W& value, bool ok) {
-            auto& rt = st->get_runtime();
-            st->complete(seq, ok, [&](void* slot) {
-              new (slot) T(wire_traits<T>::from(std::move(value), rt));
-            });
-          },
-          [st, seq](caf::error& err) { st->complete_error(seq, err); });
+    [self](rc_ready_atom, uint64_t seq) {
+      self->state.st->fire_watch(seq);
+    },
+    [self](rc_linger_atom, uint64_t seen) {
+      if (auto next = self->state.st->linger(seen))
+        self->delayed_send(self, linger_interval, rc_linger_atom::value,
+                           *next);
+    },
+    [self](rc_value_atom, uint64_t seq, W& value, bool ok) {
+      auto& st = *self->state.st;
+      auto& rt = st.get_runtime();
+      st.complete(seq, ok, [&](void* slot) {
+        new (slot) T(wire_traits<T>::from(std::move(value), rt));
+      });
     },
   };
 }
@@ -112,8 +118,16 @@ struct remote_ops_of {
 
   static void post_send(remote_state& st, uint64_t seq, void* value) {
     auto& rt = st.get_runtime();
-    caf::anon_send(st.proxy, rc_send_atom::value, seq,
-                   wire_traits<T>::to(std::move(*static_cast<T*>(value)), rt));
+    // Straight from the sending goroutine's thread to the owner, under the
+    // proxy's identity: the answer goes to the proxy.
+    caf::send_as(st.proxy, st.handle.actor, rc_send_atom::value, seq,
+                 wire_traits<T>::to(std::move(*static_cast<T*>(value)), rt));
+  }
+
+  static void post_push(remote_state& st, void* value) {
+    auto& rt = st.get_runtime();
+    caf::send_as(st.proxy, st.handle.actor, rc_push_atom::value,
+                 wire_traits<T>::to(std::move(*static_cast<T*>(value)), rt));
   }
 
   static op_status decode(remote_state& st, uint8_t code) {
@@ -177,8 +191,8 @@ struct remote_ops_of {
     return result;
   }
 
-  static inline const remote_ops table{&spawn_proxy, &post_send, &try_send,
-                                       &try_recv};
+  static inline const remote_ops table{&spawn_proxy, &post_send, &post_push,
+                                       &try_send, &try_recv};
 };
 
 // -- conversions ----------------------------------------------------------------

@@ -37,6 +37,17 @@ int32_t select_begin(select_case_base** cases, int32_t n, select_state* sel,
 int32_t select_finish(select_case_base** cases, int32_t n,
                       const select_state& sel) noexcept;
 
+/// Whether a case of the select is on a channel of another node.
+bool select_has_remote(select_case_base** cases, int32_t n) noexcept;
+
+/// A select with a case on a channel of another node (docs/distribution.md):
+/// tries the cases one by one in a uniformly random order (Go's pollorder;
+/// each try is atomic at the channel's owner, the first that proceeds
+/// commits), runs the default if none could and there is one, else waits
+/// until any case's channel reports that it may proceed, and tries again.
+/// Returns the chosen case's index.
+task<int32_t> select_remote(select_case_base** cases, int32_t n);
+
 /// `select_blocking`'s commit and sleep, on a plain thread: returns the index
 /// of the chosen case (its handler not yet run). Aborts on a scheduler
 /// worker; blocks forever if no case can ever proceed.
@@ -94,16 +105,28 @@ public:
     return false;
   }
 
-  bool await_suspend(std::coroutine_handle<> h) {
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
     h_ = h;
-    chosen_ = select_begin(cases_.bind(), size, &sel_, &park_self, this);
-    return chosen_ < 0;
+    auto ptrs = cases_.bind();
+    if (select_has_remote(ptrs, size)) {
+      // Another node's channel cannot be locked from here: run the remote
+      // path as a child task of this goroutine.
+      remote_ = select_remote(ptrs, size);
+      remote_.handle().promise().set_continuation(h);
+      return remote_.handle();
+    }
+    chosen_ = select_begin(ptrs, size, &sel_, &park_self, this);
+    if (chosen_ < 0)
+      return std::noop_coroutine();
+    return h;
   }
 
   /// Returns the index of the case that ran (its position in the argument
   /// list).
   int32_t await_resume() {
-    if (parked_)
+    if (remote_.valid())
+      chosen_ = remote_.handle().promise().take();
+    else if (parked_)
       chosen_ = select_finish(cases_.ptrs(), size, sel_);
     cases_.ptrs()[chosen_]->run_handler();
     return chosen_;
@@ -129,6 +152,7 @@ private:
   std::coroutine_handle<> h_;
   int32_t chosen_ = -1;
   bool parked_ = false;
+  task<int32_t> remote_;
 };
 
 template <class>

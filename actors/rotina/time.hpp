@@ -149,6 +149,18 @@ public:
     inner_.enqueue_locked(who, sel, idx);
   }
 
+  op_status try_now() override {
+    return inner_.try_now();
+  }
+
+  bool watch(waiter* w) override {
+    return inner_.watch(w);
+  }
+
+  void unwatch(waiter* w) noexcept override {
+    inner_.unwatch(w);
+  }
+
   bool withdraw() noexcept override {
     return inner_.withdraw();
   }

@@ -14,8 +14,12 @@
 //   buffer); stale select waiters may break this until popped.
 // - If sendq_ is non-empty then count_ == cap() (senders wait only on a full
 //   buffer; for cap() == 0 both hold trivially).
-// - After closed_ is set, no waiter is ever added to sendq_ or recvq_, and
-//   both queues are empty.
+// - After closed_ is set, no waiter is ever added to sendq_, and sendq_ is
+//   empty; recvq_ is empty too unless reserved_ > 0 (values sent under
+//   credit are still owed: receivers wait for them), and is emptied with
+//   "closed" when the last reservation is filled or returned with count_ 0.
+// - count_ + reserved_ <= cap(); reserved_ grows only by reserve() (from free
+//   slots, never after close) and shrinks by push_reserved / unreserve.
 // - Who completes a waiter: only the party that unlinked it from a queue under
 //   lock_ and won its claim (waiter::claim: always for a plain waiter, the
 //   select_state CAS for a select's). That party moves the value, sets `ok`
@@ -32,7 +36,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <mutex>
 #include <new>
 
@@ -68,11 +71,45 @@ void chan_base::raise_fault() {
   throw panic_error{error{errc::misuse, "channel operation failed"}};
 }
 
+void fire_notify(waiter* w) noexcept {
+  // Runs under the lock of the channel that popped `w` (unlike the wakes of
+  // value-moving waiters, which wait for the unlock): waking a parker only
+  // enqueues a message, and a notify-only waiter has nothing to complete.
+  if (w->sel->try_claim(w->case_index)) {
+    w->who->retain();
+    w->who->unpark();
+  }
+}
+
+bool chan_watch(chan_base* c, bool is_send, waiter* w) {
+  return c != nullptr && c->watch(is_send, w);
+}
+
+void chan_unwatch(chan_base* c, waiter* w) noexcept {
+  if (c != nullptr)
+    c->unwatch(w);
+}
+
+size_t chan_reserve(chan_base* c, size_t want) {
+  auto l = c != nullptr ? c->local() : nullptr;
+  return l != nullptr ? l->reserve(want) : 0;
+}
+
+void chan_push_reserved(chan_base* c, void* value) {
+  if (auto l = c != nullptr ? c->local() : nullptr)
+    l->push_reserved(value);
+}
+
+void chan_unreserve(chan_base* c, size_t k) {
+  if (auto l = c != nullptr ? c->local() : nullptr)
+    l->unreserve(k);
+}
+
 void chan_raise_fault(chan_base* c) {
   c->raise_fault();
-  // raise_fault is [[noreturn]], but g++ 12 does not trust that on a virtual
-  // call (-Werror: "'noreturn' function does return").
-  std::terminate();
+  // raise_fault is [[noreturn]] in every override; g++ cannot see through the
+  // virtual call.
+  std::abort();
 }
 
 // -- chan_core ----------------------------------------------------------------
@@ -100,12 +137,57 @@ bool chan_core::close_locked(wake_list& wakes) {
     return false;
   closed_ = true;
   // chan.go closechan: release all readers (they get "closed"), then all
-  // writers (they panic).
-  while (auto w = recvq_.pop_claimed())
-    complete(w, false, wakes);
+  // writers (they panic). Readers wait on while credited values are owed.
+  if (reserved_ == 0)
+    while (auto w = recvq_.pop_claimed())
+      complete(w, false, wakes);
   while (auto w = sendq_.pop_claimed())
     complete(w, false, wakes);
   return true;
+}
+
+size_t chan_core::reserve(size_t want) {
+  std::lock_guard<spinlock> guard{lock_};
+  if (closed_ || !sendq_.empty())
+    return 0;
+  auto free = cap() - count_ - reserved_;
+  auto k = want < free ? want : free;
+  reserved_ += k;
+  return k;
+}
+
+void chan_core::push_reserved(void* value) {
+  wake_list wakes;
+  std::lock_guard<spinlock> guard{lock_};
+  if (reserved_ == 0)
+    return; // not ours to fill (checked by the caller's ledger too)
+  --reserved_;
+  if (auto w = recvq_.pop_claimed()) {
+    move_value(w->slot, value);
+    complete(w, true, wakes);
+  } else {
+    push_locked(value);
+  }
+  if (closed_ && reserved_ == 0 && count_ == 0)
+    while (auto w = recvq_.pop_claimed())
+      complete(w, false, wakes);
+}
+
+void chan_core::unreserve(size_t k) {
+  wake_list wakes;
+  std::lock_guard<spinlock> guard{lock_};
+  reserved_ -= k < reserved_ ? k : reserved_;
+  // Freed slots go to the senders that wait for room, oldest first.
+  while (count_ + reserved_ < cap())
+    if (auto w = sendq_.pop_claimed()) {
+      push_locked(w->slot);
+      complete(w, true, wakes);
+    } else {
+      break;
+    }
+  if (closed_ && reserved_ == 0 && count_ == 0)
+    while (auto w = recvq_.pop_claimed())
+      complete(w, false, wakes);
 }
 
 op_status chan_core::send(void* value, const park_fn* park) {
@@ -131,6 +213,24 @@ bool chan_core::cancel(waiter* w) noexcept {
 size_t chan_core::len() {
   std::lock_guard<spinlock> guard{lock_};
   return count_;
+}
+
+bool chan_core::watch(bool is_send, waiter* w) {
+  std::lock_guard<spinlock> guard{lock_};
+  if (ready_locked(is_send))
+    return true;
+  // A waiting receiver watches the receive queue side: the next sender pops
+  // it (and fires it) before it buffers or parks; likewise for senders.
+  if (is_send)
+    sendq_.push_back(w);
+  else
+    recvq_.push_back(w);
+  return false;
+}
+
+void chan_core::unwatch(waiter* w) noexcept {
+  std::lock_guard<spinlock> guard{lock_};
+  unlink_locked(w);
 }
 
 std::pair<size_t, size_t> chan_core::waiting() {

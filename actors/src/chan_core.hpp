@@ -49,6 +49,17 @@ public:
 
   std::pair<size_t, size_t> waiting() override;
 
+  bool watch(bool is_send, waiter* w) override;
+
+  void unwatch(waiter* w) noexcept override;
+
+  /// Whether a send (`is_send`) or a receive could proceed now.
+  bool ready_locked(bool is_send) const noexcept {
+    if (is_send)
+      return closed_ || recvq_.has_live() || count_ + reserved_ < cap();
+    return count_ > 0 || sendq_.has_live() || (closed_ && reserved_ == 0);
+  }
+
   // -- operations under the lock (select locks several channels first) --------
 
   spinlock& lock() noexcept {
@@ -63,6 +74,26 @@ public:
 
   /// closechan; false if already closed.
   bool close_locked(wake_list& wakes);
+
+  // -- credit for remote senders (docs/design.md, "Sends: rendezvous,
+  //    buffering and credit") ---------------------------------------------
+
+  /// Reserves up to `want` free slots for a remote sender (none once
+  /// closed); returns how many.
+  size_t reserve(size_t want);
+
+  /// A value sent under credit arrives: fills one reserved slot (or goes to
+  /// the first waiting receiver). Delivered even after a close: its send
+  /// completed before. Needs a reservation.
+  void push_reserved(void* value);
+
+  /// Returns `k` unused reservations.
+  void unreserve(size_t k);
+
+  size_t reserved() noexcept {
+    std::lock_guard<spinlock> guard{lock_};
+    return reserved_;
+  }
 
   void enqueue_send_locked(waiter* w) noexcept {
     sendq_.push_back(w);
@@ -79,7 +110,7 @@ public:
   /// same steps under the lock as send_locked, so the outcome is the same.
   op_status send_impl(void* value, const park_fn* park) {
     lock_.lock();
-    if (!closed_ && recvq_.empty() && count_ < cap()) {
+    if (!closed_ && recvq_.empty() && count_ + reserved_ < cap()) {
       // send_locked's buffer branch (chan.go send: "Space is available in the
       // channel buffer. Enqueue the element to send.").
       push_locked(value);
@@ -187,6 +218,9 @@ private:
   alignas(64) spinlock lock_;
   alignas(64) size_t head_ = 0;
   size_t count_ = 0;
+  /// Slots promised to remote senders (credit granted, value not arrived):
+  /// count_ + reserved_ <= cap().
+  size_t reserved_ = 0;
   bool closed_ = false;
   wait_list recvq_;
   wait_list sendq_;
@@ -228,7 +262,7 @@ inline op_status chan_core::send_locked(void* value,
     complete(w, true, wakes);
     return op_status::done;
   }
-  if (count_ < cap()) {
+  if (count_ + reserved_ < cap()) {
     push_locked(value);
     return op_status::done;
   }
@@ -240,10 +274,11 @@ inline op_status chan_core::recv_locked(void* out, wake_list& wakes) noexcept {
     pop_locked(out);
     // chan.go recv: a slot is free, so the longest-waiting sender moves its
     // value in at the tail (the queue stays full, FIFO holds).
-    if (auto w = sendq_.pop_claimed()) {
-      push_locked(w->slot);
-      complete(w, true, wakes);
-    }
+    if (count_ + reserved_ < cap())
+      if (auto w = sendq_.pop_claimed()) {
+        push_locked(w->slot);
+        complete(w, true, wakes);
+      }
     return op_status::done;
   }
   if (auto w = sendq_.pop_claimed()) {
@@ -253,7 +288,9 @@ inline op_status chan_core::recv_locked(void* out, wake_list& wakes) noexcept {
     complete(w, true, wakes);
     return op_status::done;
   }
-  return closed_ ? op_status::closed : op_status::blocked;
+  // Closed and drained, unless credited values are still owed (they are
+  // completed sends from before the close: receive them first).
+  return closed_ && reserved_ == 0 ? op_status::closed : op_status::blocked;
 }
 
 } // namespace rotina::detail

@@ -105,6 +105,8 @@ public:
     caf::actor proxy;
     {
       std::lock_guard<std::mutex> guard{st_->mtx};
+      if (!st_->fault)
+        st_->give_back_locked();
       proxy.swap(st_->proxy);
     }
     if (proxy)
@@ -121,6 +123,17 @@ public:
 
   op_status send(void* value, const park_fn* park) override {
     st_->check_fault();
+    {
+      // With credit the value has a slot at the owner that nobody else can
+      // take: the send completes now and the value follows, in order.
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      if (st_->credit > 0 && !st_->fault && !has_parked_send_locked()) {
+        --st_->credit;
+        ++st_->pushes;
+        st_->ops->post_push(*st_, value);
+        return op_status::done;
+      }
+    }
     if (park == nullptr)
       return st_->ops->try_send(*st_, value);
     auto seq = park_op(park, true);
@@ -140,7 +153,7 @@ public:
         std::lock_guard<std::mutex> guard{st_->mtx};
         proxy = st_->proxy;
       }
-      caf::anon_send(proxy, rc_recv_atom::value, seq);
+      caf::send_as(proxy, st_->handle.actor, rc_recv_atom::value, seq);
     }
     return op_status::blocked;
   }
@@ -205,6 +218,29 @@ public:
     }
   }
 
+  bool watch(bool is_send, waiter* w) override {
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    if (st_->fault)
+      return true; // the select's next try raises the fault
+    auto seq = st_->next_seq++;
+    st_->watches.emplace(seq, w);
+    caf::send_as(st_->proxy, st_->handle.actor, rc_watch_atom::value, seq,
+                 is_send);
+    return false;
+  }
+
+  void unwatch(waiter* w) noexcept override {
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    for (auto i = st_->watches.begin(); i != st_->watches.end(); ++i)
+      if (i->second == w) {
+        if (st_->proxy)
+          caf::send_as(st_->proxy, st_->handle.actor, rc_unwatch_atom::value,
+                       i->first);
+        st_->watches.erase(i);
+        return;
+      }
+  }
+
   std::pair<size_t, size_t> waiting() override {
     std::lock_guard<std::mutex> guard{st_->mtx};
     size_t sends = 0;
@@ -219,6 +255,13 @@ public:
   }
 
 private:
+  bool has_parked_send_locked() const noexcept {
+    for (auto& [seq, op] : st_->pending)
+      if (op.is_send)
+        return true;
+    return false;
+  }
+
   /// Parks the caller and enters its operation; returns its sequence number,
   /// or 0 if the channel faulted meanwhile (then the waiter is completed).
   uint64_t park_op(const park_fn* park, bool is_send) {
@@ -263,10 +306,58 @@ void remote_state::complete_error(uint64_t seq, const caf::error& err) {
   fail_all(error{errc::node_down, desc + " failed: " + e.message()});
 }
 
+bool remote_state::add_credit(uint64_t k) {
+  std::lock_guard<std::mutex> guard{mtx};
+  if (k == 0 || fault)
+    return false;
+  credit += static_cast<size_t>(k);
+  if (linger_armed)
+    return false;
+  linger_armed = true;
+  return true;
+}
+
+std::optional<uint64_t> remote_state::linger(uint64_t seen) {
+  std::lock_guard<std::mutex> guard{mtx};
+  if (credit == 0 || fault) {
+    linger_armed = false;
+    return std::nullopt;
+  }
+  if (pushes == seen) {
+    give_back_locked();
+    linger_armed = false;
+    return std::nullopt;
+  }
+  return pushes;
+}
+
+void remote_state::give_back_locked() {
+  if (credit == 0 || !proxy)
+    return;
+  caf::send_as(proxy, handle.actor, rc_give_back_atom::value,
+               static_cast<uint64_t>(credit));
+  credit = 0;
+}
+
+void remote_state::fire_watch(uint64_t seq) {
+  std::lock_guard<std::mutex> guard{mtx};
+  auto i = watches.find(seq);
+  if (i == watches.end())
+    return;
+  auto w = i->second;
+  watches.erase(i);
+  fire_notify(w);
+}
+
 void remote_state::fail_all(error err) {
   std::vector<waiter*> failed;
   {
     std::lock_guard<std::mutex> guard{mtx};
+    credit = 0;
+    // Selects waiting on this channel wake and meet the fault on their try.
+    for (auto& [seq, w] : watches)
+      fire_notify(w);
+    watches.clear();
     if (!fault)
       fault = std::move(err);
     for (auto& [seq, op] : pending) {

@@ -68,18 +68,6 @@ bool select_withdraw(chan_core* c, waiter* w) noexcept {
 
 int32_t select_begin(select_case_base** cases, int32_t n, select_state* sel,
                      parker* (*park)(void* ctx), void* ctx) {
-  // Deviation (for now): a case on a channel of another node would be
-  // treated as a nil channel by the local commit below and never fire; the
-  // register/ready/take protocol of docs/design.md is not built yet, so
-  // refuse it loudly instead of blocking for ever.
-  for (int32_t i = 0; i < n; ++i)
-    if (cases[i]->remote() != nullptr)
-      throw panic_error{error{
-        errc::misuse,
-        "select: case " + std::to_string(i)
-          + " is on a channel of another node; select over remote channels "
-            "is not supported yet (use a plain send/recv, or a local channel "
-            "fed by a goroutine; docs/distribution.md)"}};
   // Go's selectgo: lock every channel involved, in address order, so that
   // checking the cases and linking the waiters is one atomic step for every
   // other party.
@@ -142,6 +130,106 @@ int32_t select_begin(select_case_base** cases, int32_t n, select_state* sel,
   return chosen;
 }
 
+bool select_has_remote(select_case_base** cases, int32_t n) noexcept {
+  for (int32_t i = 0; i < n; ++i)
+    if (cases[i]->remote() != nullptr)
+      return true;
+  return false;
+}
+
+namespace {
+
+/// One round of waiting of a select with remote cases: a notify-only waiter
+/// per case (linked locally, or registered at the remote owner), one claim
+/// flag for the round; the first case that may proceed fires it and wakes
+/// the goroutine, which withdraws the others and tries again. Not an
+/// aggregate (g++ 12, docs/design.md).
+class notify_wait {
+public:
+  notify_wait(select_case_base** cases, int32_t n) noexcept
+    : cases_(cases), n_(n) {
+    // nop
+  }
+
+  notify_wait(const notify_wait&) = delete;
+  notify_wait& operator=(const notify_wait&) = delete;
+
+  bool await_ready() const noexcept {
+    return false;
+  }
+
+  bool await_suspend(std::coroutine_handle<> h) {
+    auto who = park_current(h, &cancel, this);
+    for (int32_t i = 0; i < n_; ++i) {
+      if (cases_[i]->is_default())
+        continue;
+      auto& w = ws_[i];
+      w.notify = true;
+      w.sel = &once_;
+      w.case_index = i;
+      w.who = who;
+      if (cases_[i]->watch(&w)) {
+        // Ready now (not linked): wake at once and stop registering.
+        fire_notify(&w);
+        break;
+      }
+      linked_[i] = true;
+    }
+    return true;
+  }
+
+  void await_resume() noexcept {
+    unwatch_all();
+  }
+
+private:
+  static bool cancel(void* ptr) noexcept {
+    static_cast<notify_wait*>(ptr)->unwatch_all();
+    return false;
+  }
+
+  void unwatch_all() noexcept {
+    for (int32_t i = 0; i < n_; ++i)
+      if (linked_[i]) {
+        cases_[i]->unwatch(&ws_[i]);
+        linked_[i] = false;
+      }
+  }
+
+  select_case_base** cases_;
+  int32_t n_;
+  select_state once_;
+  waiter ws_[16];
+  bool linked_[16] = {};
+};
+
+} // namespace
+
+task<int32_t> select_remote(select_case_base** cases, int32_t n) {
+  for (;;) {
+    // Go's pollorder: a uniformly random permutation; the first case that
+    // can proceed is chosen, so each ready case is equally likely.
+    int32_t order[16];
+    for (int32_t i = 0; i < n; ++i)
+      order[i] = i;
+    for (int32_t i = n - 1; i > 0; --i)
+      std::swap(order[i], order[fast_random(static_cast<uint32_t>(i + 1))]);
+    int32_t dflt = -1;
+    for (int32_t k = 0; k < n; ++k) {
+      auto i = order[k];
+      if (cases[i]->is_default()) {
+        dflt = i;
+        continue;
+      }
+      if (cases[i]->try_now() != op_status::blocked)
+        co_return i;
+    }
+    if (dflt >= 0)
+      co_return dflt;
+    co_await notify_wait{cases, n};
+  }
+}
+
 int32_t select_finish(select_case_base** cases, int32_t n,
                       const select_state& sel) noexcept {
   auto chosen = sel.winner();
@@ -154,6 +242,49 @@ int32_t select_finish(select_case_base** cases, int32_t n,
 
 int32_t select_blocking_impl(select_case_base** cases, int32_t n) {
   require_plain_thread("select_blocking");
+  if (select_has_remote(cases, n)) {
+    // select_remote's loop, sleeping on this thread.
+    for (;;) {
+      int32_t order[16];
+      for (int32_t i = 0; i < n; ++i)
+        order[i] = i;
+      for (int32_t i = n - 1; i > 0; --i)
+        std::swap(order[i], order[fast_random(static_cast<uint32_t>(i + 1))]);
+      int32_t dflt = -1;
+      for (int32_t k = 0; k < n; ++k) {
+        auto i = order[k];
+        if (cases[i]->is_default()) {
+          dflt = i;
+          continue;
+        }
+        if (cases[i]->try_now() != op_status::blocked)
+          return i;
+      }
+      if (dflt >= 0)
+        return dflt;
+      thread_parker sleeper;
+      select_state once;
+      waiter ws[16];
+      bool linked[16] = {};
+      for (int32_t i = 0; i < n; ++i) {
+        if (cases[i]->is_default())
+          continue;
+        ws[i].notify = true;
+        ws[i].sel = &once;
+        ws[i].case_index = i;
+        ws[i].who = &sleeper;
+        if (cases[i]->watch(&ws[i])) {
+          fire_notify(&ws[i]);
+          break;
+        }
+        linked[i] = true;
+      }
+      sleeper.wait();
+      for (int32_t i = 0; i < n; ++i)
+        if (linked[i])
+          cases[i]->unwatch(&ws[i]);
+    }
+  }
   thread_parker sleeper;
   select_state sel;
   auto park

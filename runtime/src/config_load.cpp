@@ -242,6 +242,16 @@ void config::load(const options& opts) {
                      "from rotina.heartbeat-interval");
     sources_.emplace("middleman.connection-timeout",
                      "from rotina.heartbeat-timeout");
+    // Deserialize on the multiplexer thread: with CAF's BASP workers (jobs
+    // of the same scheduler) an answer from another node is read only when a
+    // worker is free, so goroutines waiting in bounded requests on every
+    // worker (a remote try_send, close, len) would wait for themselves.
+    if (xs.find("middleman.workers") == xs.end()) {
+      caf::put(content, "middleman.workers", int64_t{0});
+      sources_.emplace("middleman.workers",
+                       "rotina: 0 on a node (answers from other nodes are "
+                       "read without a scheduler worker)");
+    }
   }
 }
 

@@ -78,6 +78,15 @@ public:
   /// How many senders and receivers wait now (O(n); for tests and tools).
   virtual std::pair<size_t, size_t> waiting() = 0;
 
+  /// For a select with a remote case: links the notify-only waiter `w` (see
+  /// waiter::notify) so that it fires when a send (`is_send`) or a receive on
+  /// this channel may be able to proceed. Returns true instead, without
+  /// linking, if it can proceed now.
+  virtual bool watch(bool is_send, waiter* w) = 0;
+
+  /// Unlinks a notify-only waiter if it is still linked.
+  virtual void unwatch(waiter* w) noexcept = 0;
+
   /// Throws the error that made an operation fail with `waiter::failed` (a
   /// remote channel whose owner node was lost: errc::node_down). Local
   /// channels never fail that way.
@@ -238,6 +247,17 @@ bool chan_recv_blocking(chan_base* c, void* out);
 /// Aborts with a message if a thread-blocking call `what` runs on a scheduler
 /// worker (inside a goroutine), where it would deadlock silently.
 void require_plain_thread(const char* what) noexcept;
+
+/// Credit for remote senders, on a local channel (the owner's channel actor):
+/// chan_core::reserve / push_reserved / unreserve. No-ops (0) on a channel of
+/// another node.
+size_t chan_reserve(chan_base* c, size_t want);
+void chan_push_reserved(chan_base* c, void* value);
+void chan_unreserve(chan_base* c, size_t k);
+
+/// chan_base::watch / unwatch (a nil channel is never ready).
+bool chan_watch(chan_base* c, bool is_send, waiter* w);
+void chan_unwatch(chan_base* c, waiter* w) noexcept;
 
 /// Throws the fault of `c` (see chan_base::raise_fault).
 [[noreturn]] void chan_raise_fault(chan_base* c);

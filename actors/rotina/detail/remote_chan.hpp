@@ -46,6 +46,8 @@ struct remote_ops {
   caf::actor (*spawn_proxy)(runtime& rt, std::shared_ptr<remote_state> st);
   /// Moves the T at `value` into a send request with `seq` for the proxy.
   void (*post_send)(remote_state& st, uint64_t seq, void* value);
+  /// Moves the T at `value` into a credited push (call under st.mtx).
+  void (*post_push)(remote_state& st, void* value);
   /// Go's non-blocking send / receive, one bounded round trip to the owner.
   op_status (*try_send)(remote_state& st, void* value);
   op_status (*try_recv)(remote_state& st, void* out);
@@ -76,8 +78,16 @@ struct remote_state {
     bool is_send;
   };
   std::unordered_map<uint64_t, op> pending;
+  /// Notify-only waiters of selects registered at the owner (rc_watch).
+  std::unordered_map<uint64_t, waiter*> watches;
   std::optional<error> fault;
   caf::actor proxy;
+  /// Reserved slots at the owner that this handle may fill without asking
+  /// (credit), and how many credited values it shipped so far.
+  size_t credit = 0;
+  uint64_t pushes = 0;
+  /// Whether the proxy's idle check (which returns unused credit) is armed.
+  bool linger_armed = false;
 
   // -- called by the proxy and the node-down hook ---------------------------
 
@@ -109,9 +119,25 @@ struct remote_state {
     complete(seq, ok, [](void*) {});
   }
 
+  /// Adds credit the owner granted. Returns true if the caller (the proxy)
+  /// must arm its idle check.
+  bool add_credit(uint64_t k);
+
+  /// The proxy's idle check: returns the unused credit to the owner if no
+  /// credited value was shipped since `seen` pushes. Returns the push count
+  /// to check against next time, or nothing if the check is disarmed.
+  std::optional<uint64_t> linger(uint64_t seen);
+
+  /// Returns unused credit to the owner (under mtx; with the proxy's
+  /// identity, after every push it sent, so the owner's ledger stays exact).
+  void give_back_locked();
+
   /// Decodes a failed request: "send on closed channel" completes `seq` as
   /// closed; anything else faults the channel (fail_all).
   void complete_error(uint64_t seq, const caf::error& err);
+
+  /// The owner says watch `seq` may proceed: fires its waiter.
+  void fire_watch(uint64_t seq);
 
   /// Sets the fault (once) and fails every parked operation with it.
   void fail_all(error err);

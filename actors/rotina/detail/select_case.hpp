@@ -68,6 +68,25 @@ public:
     return completed;
   }
 
+  // -- the path of a select with a case on a remote channel ---------------
+
+  /// Attempts the operation now, taking the channel's lock itself (a remote
+  /// channel: one round trip to its owner).
+  virtual op_status try_now() {
+    return op_status::blocked;
+  }
+
+  /// Links the notify-only waiter `w` on this case's channel (see
+  /// chan_base::watch); true if the case can proceed now.
+  virtual bool watch(waiter*) {
+    return false;
+  }
+
+  /// Unlinks `w` again.
+  virtual void unwatch(waiter*) noexcept {
+    // nop
+  }
+
   /// Reads the result a waker left in the waiter of the winning case.
   virtual void take_from_waiter() = 0;
 
@@ -138,6 +157,23 @@ public:
     return result;
   }
 
+  op_status try_now() override {
+    if (!st_)
+      return op_status::blocked;
+    auto result = chan_recv(st_.get(), slot_.raw(), nullptr);
+    if (result == op_status::done)
+      slot_.set_full();
+    return result;
+  }
+
+  bool watch(waiter* w) override {
+    return chan_watch(st_.get(), false, w);
+  }
+
+  void unwatch(waiter* w) noexcept override {
+    chan_unwatch(st_.get(), w);
+  }
+
   void enqueue_locked(parker* who, select_state* sel, int32_t idx) override {
     w_.who = who;
     w_.sel = sel;
@@ -192,6 +228,23 @@ public:
     if (result == op_status::closed)
       closed_ = true;
     return result;
+  }
+
+  op_status try_now() override {
+    if (!st_)
+      return op_status::blocked;
+    auto result = chan_send(st_.get(), &value_, nullptr);
+    if (result == op_status::closed)
+      closed_ = true;
+    return result;
+  }
+
+  bool watch(waiter* w) override {
+    return chan_watch(st_.get(), true, w);
+  }
+
+  void unwatch(waiter* w) noexcept override {
+    chan_unwatch(st_.get(), w);
   }
 
   void enqueue_locked(parker* who, select_state* sel, int32_t idx) override {

@@ -11,6 +11,11 @@
 namespace rotina::detail {
 
 class wait_list;
+struct waiter;
+
+/// Fires a notify-only waiter: claims its select_state once and wakes its
+/// parker (under the popping channel's lock). Defined in chan.cpp.
+void fire_notify(waiter* w) noexcept;
 
 /// A goroutine (or thread) waiting on one channel, Go's sudog. Lives in the
 /// awaiter, so in the coroutine frame of the parked goroutine; all members are
@@ -36,6 +41,10 @@ struct waiter {
   /// (a remote channel's owner was lost): the woken party raises the
   /// channel's fault (chan_raise_fault).
   bool failed = false;
+  /// A notify-only waiter (a select with a case on a remote channel waiting
+  /// for any of its cases to become ready): it never takes part in a value
+  /// move; the party that pops it fires it (fire_notify) and moves on.
+  bool notify = false;
   /// The queue this waiter is linked in, or null (guarded by the channel's
   /// lock).
   wait_list* list = nullptr;
@@ -43,6 +52,10 @@ struct waiter {
   /// Claims this waiter for completion. Plain waiters always succeed; a select
   /// waiter succeeds only if its select was still open.
   bool claim() noexcept {
+    if (notify) {
+      fire_notify(this);
+      return false;
+    }
     return sel == nullptr || sel->try_claim(case_index);
   }
 };
@@ -92,6 +105,16 @@ public:
       if (w->claim())
         return w;
     return nullptr;
+  }
+
+  /// Whether a waiter that could be claimed now is queued (not a notify-only
+  /// one, not one of a select that another case already won).
+  bool has_live() const noexcept {
+    for (auto w = head_; w != nullptr; w = w->next)
+      if (!w->notify
+          && (w->sel == nullptr || w->sel->winner() == select_state::open))
+        return true;
+    return false;
   }
 
   size_t size() const noexcept {

@@ -37,6 +37,11 @@
 //                          "recvchan ok remote=0|1" | "recvchan ok nil"
 //   sendnil NAME (g)    -> sends a nil chan<int64_t>: "sendchan ok"
 //   sendp NAME X Y (g) / recvp NAME (g): points (K = p, needs --types=point)
+//   select2 A B (g)     -> select over recv A, recv B: "select2 ok idx=I v=V"
+//                          (v=closed when the chosen channel is closed)
+//   selectd A (g)       -> select over recv A and default: "selectd default"
+//                          | "selectd ok v=V"
+//   selects A V B (g)   -> select over send V on A, recv B: "selects ok idx=I"
 //   drop NAME           -> forgets the handle
 //   quit (or EOF)      -> shuts the runtime down and exits with status 0
 #include <cerrno>
@@ -236,9 +241,8 @@ task<> drain(chan<int64_t> ch, int64_t block) {
   }
 }
 
-// A select with a receive case on `ch` and a 2 s timeout case: on a channel
-// of another node it must panic at once (select over remote channels is not
-// built yet), never treat the case as a nil channel.
+// A select with a receive case on `ch` and a 2 s timeout case (the timeout
+// is the witness that a case was never chosen).
 task<> select_one(chan<int64_t> ch) {
   try {
     std::optional<int64_t> got;
@@ -280,6 +284,45 @@ task<> lookup_in_goroutine(rotina::runtime* rt, rotina::node n,
   auto res = rt->lookup<chan<int64_t>>(n, name);
   say(res ? std::string{"glookup ok"} : fail_text("glookup", res.error()));
   co_return;
+}
+
+task<> select_two(chan<int64_t> a, chan<int64_t> b) {
+  try {
+    std::optional<int64_t> va;
+    std::optional<int64_t> vb;
+    auto idx = co_await rotina::select(rotina::recv_case(a, va),
+                                       rotina::recv_case(b, vb));
+    auto& v = idx == 0 ? va : vb;
+    say("select2 ok idx=" + std::to_string(idx)
+        + " v=" + (v ? std::to_string(*v) : std::string{"closed"}));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("select2", e.err()));
+  }
+}
+
+task<> select_default(chan<int64_t> a) {
+  try {
+    std::optional<int64_t> va;
+    auto idx = co_await rotina::select(rotina::recv_case(a, va),
+                                       rotina::default_case());
+    if (idx == 1)
+      say("selectd default");
+    else
+      say("selectd ok v=" + (va ? std::to_string(*va) : std::string{"closed"}));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("selectd", e.err()));
+  }
+}
+
+task<> select_send(chan<int64_t> a, int64_t v, chan<int64_t> b) {
+  try {
+    std::optional<int64_t> vb;
+    auto idx = co_await rotina::select(rotina::send_case(a, v),
+                                       rotina::recv_case(b, vb));
+    say("selects ok idx=" + std::to_string(idx));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("selects", e.err()));
+  }
 }
 
 std::mutex chans_mtx;
@@ -554,6 +597,28 @@ bool channel_command(rotina::runtime& rt, const std::string& cmd,
       rotina::go(rt, select_one, *ch);
     else
       say("select err no-such-channel | " + name);
+  } else if (cmd == "select2" || cmd == "selects") {
+    std::string a;
+    std::string b;
+    int64_t v = 0;
+    if (cmd == "select2")
+      in >> a >> b;
+    else
+      in >> a >> v >> b;
+    auto ca = find_chan<int64_t>(a);
+    auto cb = find_chan<int64_t>(b);
+    if (!ca || !cb)
+      say(cmd + " err no-such-channel | " + a + " " + b);
+    else if (cmd == "select2")
+      rotina::go(rt, select_two, *ca, *cb);
+    else
+      rotina::go(rt, select_send, *ca, v, *cb);
+  } else if (cmd == "selectd") {
+    in >> name;
+    if (auto ch = find_chan<int64_t>(name))
+      rotina::go(rt, select_default, *ch);
+    else
+      say("selectd err no-such-channel | " + name);
   } else if (cmd == "drop") {
     in >> name;
     std::lock_guard<std::mutex> guard{chans_mtx};
