@@ -879,11 +879,15 @@ void node_layer::stop() {
   auto& st = *state_;
   caf::actor agent;
   std::vector<caf::actor_addr> connectors;
+  std::map<std::string, remote_handle> services;
   {
     std::lock_guard<std::mutex> guard{st.mtx};
     if (st.stopped)
       return;
     st.stopped = true;
+    // The directory holds strong handles to the published objects' actors
+    // (detached channel actors): ~actor_system would wait for them for ever.
+    services.swap(st.services);
     for (auto& [name, entry] : st.peers)
       entry.watches.clear();
     st.peers.clear();
