@@ -1040,7 +1040,10 @@ node_layer::lookup(const node& peer, const std::string& name) {
   auto done = std::make_shared<std::promise<reply>>();
   auto fut = done->get_future();
   auto timeout = st.settings.request_timeout;
-  sys_.spawn([=](caf::event_based_actor* self) {
+  // Detached: the caller (a goroutine, maybe on every scheduler worker at
+  // once) blocks below, so the helper that reads the answer must not need a
+  // worker.
+  sys_.spawn<caf::detached>([=](caf::event_based_actor* self) {
     self->request(target, timeout, lookup_atom::value, name)
       .then([=](remote_handle& h) { done->set_value(std::move(h)); },
             [=](caf::error& err) {
