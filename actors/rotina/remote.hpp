@@ -268,6 +268,8 @@ chan_ref from_remote_handle_impl(runtime& rt, remote_handle h) {
 
 template <class U>
 remote_handle wire_traits<chan<U>>::to(chan<U>&& x, runtime& rt) {
+  if (!x.state())
+    return {}; // Go: a nil channel is a value too; from() makes it nil again
   return to_remote_handle_impl<U>(rt, x.state(), "chan");
 }
 
@@ -282,6 +284,8 @@ chan<U> wire_traits<chan<U>>::from(remote_handle&& x, runtime& rt) {
 
 template <class U>
 remote_handle wire_traits<send_chan<U>>::to(send_chan<U>&& x, runtime& rt) {
+  if (!x.state())
+    return {}; // Go: a nil channel is a value too; from() makes it nil again
   return to_remote_handle_impl<U>(rt, x.state(), "send_chan");
 }
 
@@ -296,6 +300,8 @@ send_chan<U> wire_traits<send_chan<U>>::from(remote_handle&& x, runtime& rt) {
 
 template <class U>
 remote_handle wire_traits<recv_chan<U>>::to(recv_chan<U>&& x, runtime& rt) {
+  if (!x.state())
+    return {}; // Go: a nil channel is a value too; from() makes it nil again
   return to_remote_handle_impl<U>(rt, x.state(), "recv_chan");
 }
 

@@ -992,12 +992,16 @@ void node_layer::stop() {
   caf::actor agent;
   std::vector<caf::actor_addr> connectors;
   std::shared_ptr<net::gate> gate;
+  std::map<std::string, remote_handle> services;
   {
     std::lock_guard<std::mutex> guard{st.mtx};
     if (st.stopped)
       return;
     gate.swap(st.gate);
     st.stopped = true;
+    // The directory holds strong handles to the published objects' actors
+    // (detached channel actors): ~actor_system would wait for them for ever.
+    services.swap(st.services);
     for (auto& [name, entry] : st.peers)
       entry.watches.clear();
     st.peers.clear();

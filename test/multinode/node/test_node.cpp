@@ -23,15 +23,25 @@
 // reply when done; "<cmd> err <errc> | <message>" on a panic_error.
 //   make NAME CAP K     -> publishes a new channel as NAME, keeps it as NAME
 //   lookup NODE NAME K  -> keeps the handle as NAME: "lookup ok remote=0|1"
+//                          (NODE: a connected node, or one `connect` returned)
 //   send NAME V (g)     -> "send ok V"            (K = i)
 //   sends NAME LEN (g)  -> "sends ok"  a string of LEN bytes with NULs (K = s)
 //   recv NAME (g)       -> "recv ok V" | "recv closed"  (K = i; s: length and
 //                          checksum "recv ok len=<n> sum=<fnv-1a>")
 //   sendn NAME FROM N (g) -> "sendn done": sends FROM .. FROM+N-1
-//   drain NAME (g)      -> "drain closed count=N ordered=0|1 sum=S" once closed
+//   drain NAME [BLOCK] (g) -> "drain closed count=N ordered=0|1 sum=S sq=Q"
+//                          once closed; BLOCK > 0: ordered per v / BLOCK
+//   glookup NODE NAME (g) -> rt.lookup<chan<int64_t>> in a goroutine:
+//                          "glookup ok" (the handle is not kept)
+//   gtry NAME N (g)     -> N x (try_send, try_recv) in a goroutine:
+//                          "gtry done sent=S got=G"
+//   select NAME (g)     -> a select {recv NAME, 2 s timeout}: "select ok recv
+//                          V" | "select ok closed" | "select timeout"
 //   recvb NAME          -> recv_blocking on this thread: like recv
 //   close NAME, len NAME, trysend NAME V, tryrecv NAME
-//   sendchan NAME INNER (g) / recvchan NAME AS (g): channel handles (K = c)
+//   sendchan NAME INNER (g) / recvchan NAME AS (g): channel handles (K = c);
+//                          "recvchan ok remote=0|1" | "recvchan ok nil"
+//   sendnil NAME (g)    -> sends a nil chan<int64_t>: "sendchan ok"
 //   sendp NAME X Y (g) / recvp NAME (g): points (K = p, needs --types=point)
 //   select2 A B (g)     -> select over recv A, recv B: "select2 ok idx=I v=V"
 //                          (v=closed when the chosen channel is closed)
@@ -65,6 +75,7 @@
 #include <rotina/runtime.hpp>
 #include <rotina/select.hpp>
 #include <rotina/task.hpp>
+#include <rotina/time.hpp>
 #include <rotina/type_registry.hpp>
 
 #include <map>
@@ -135,6 +146,7 @@ int64_t now_ns() {
 
 using rotina::chan;
 using rotina::task;
+using namespace std::chrono_literals;
 
 using any_chan = std::variant<chan<int64_t>, chan<std::string>,
                               chan<chan<int64_t>>, chan<point>>;
@@ -209,24 +221,78 @@ task<> send_n(chan<int64_t> ch, int64_t from, int64_t n) {
   }
 }
 
-task<> drain(chan<int64_t> ch) {
+// block > 0: "ordered" holds per sender, a sender being the values v with
+// the same v / block (sendn ranges FROM .. FROM+N-1 with FROM a multiple of
+// block); "sq" is the sum of squares mod 2^64 (with count and sum it catches
+// a duplicate that hides a loss).
+task<> drain(chan<int64_t> ch, int64_t block) {
   int64_t count = 0;
   int64_t sum = 0;
-  int64_t last = -1;
+  uint64_t sq = 0;
+  std::map<int64_t, int64_t> last;
   bool ordered = true;
   try {
     while (auto v = co_await ch.recv()) {
       ++count;
       sum += *v;
-      if (*v <= last)
+      sq += static_cast<uint64_t>(*v) * static_cast<uint64_t>(*v);
+      auto key = block > 0 ? *v / block : 0;
+      auto i = last.find(key);
+      if (i != last.end() && *v <= i->second)
         ordered = false;
-      last = *v;
+      last[key] = *v;
     }
     say("drain closed count=" + std::to_string(count)
-        + " ordered=" + (ordered ? "1" : "0") + " sum=" + std::to_string(sum));
+        + " ordered=" + (ordered ? "1" : "0") + " sum=" + std::to_string(sum)
+        + " sq=" + std::to_string(sq));
   } catch (const rotina::panic_error& e) {
     say(fail_text("drain", e.err()) + " count=" + std::to_string(count));
   }
+}
+
+// A select with a receive case on `ch` and a 2 s timeout case (the timeout
+// is the witness that a case was never chosen).
+task<> select_one(chan<int64_t> ch) {
+  try {
+    std::optional<int64_t> got;
+    auto idx = co_await rotina::select(rotina::recv_case(ch, got),
+                                       rotina::timeout_case(2s));
+    if (idx == 0)
+      say(got ? "select ok recv " + std::to_string(*got)
+              : std::string{"select ok closed"});
+    else
+      say("select timeout");
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("select", e.err()));
+  }
+}
+
+// try_send and try_recv N times each, in a goroutine (each is a bounded
+// request when the channel is remote).
+task<> try_loop(chan<int64_t> ch, int64_t n) {
+  int64_t sent = 0;
+  int64_t got = 0;
+  try {
+    for (int64_t i = 0; i < n; ++i) {
+      if (ch.try_send(i))
+        ++sent;
+      if (ch.try_recv().status == rotina::recv_status::received)
+        ++got;
+    }
+    say("gtry done sent=" + std::to_string(sent)
+        + " got=" + std::to_string(got));
+  } catch (const rotina::panic_error& e) {
+    say(fail_text("gtry", e.err()) + " sent=" + std::to_string(sent));
+  }
+  co_return;
+}
+
+// rt.lookup in a goroutine (a request to the peer's agent).
+task<> lookup_in_goroutine(rotina::runtime* rt, rotina::node n,
+                           std::string name) {
+  auto res = rt->lookup<chan<int64_t>>(n, name);
+  say(res ? std::string{"glookup ok"} : fail_text("glookup", res.error()));
+  co_return;
 }
 
 task<> select_two(chan<int64_t> a, chan<int64_t> b) {
@@ -251,8 +317,7 @@ task<> select_default(chan<int64_t> a) {
     if (idx == 1)
       say("selectd default");
     else
-      say("selectd ok v="
-          + (va ? std::to_string(*va) : std::string{"closed"}));
+      say("selectd ok v=" + (va ? std::to_string(*va) : std::string{"closed"}));
   } catch (const rotina::panic_error& e) {
     say(fail_text("selectd", e.err()));
   }
@@ -271,6 +336,8 @@ task<> select_send(chan<int64_t> a, int64_t v, chan<int64_t> b) {
 
 std::mutex chans_mtx;
 std::map<std::string, any_chan> chans;
+/// Every node `connect` returned, by name (guarded by chans_mtx).
+std::map<std::string, rotina::node> known_nodes;
 
 task<> send_chan(chan<chan<int64_t>> ch, chan<int64_t> inner) {
   try {
@@ -286,6 +353,10 @@ task<> recv_chan(chan<chan<int64_t>> ch, std::string as) {
     auto v = co_await ch.recv();
     if (!v) {
       say("recvchan closed");
+      co_return;
+    }
+    if (!v->state()) {
+      say("recvchan ok nil");
       co_return;
     }
     bool remote = rotina::is_remote(*v);
@@ -372,6 +443,12 @@ bool channel_command(rotina::runtime& rt, const std::string& cmd,
     in >> node_name >> name >> kind;
     auto n = rt.find_node(node_name);
     if (!n) {
+      // A node this one connected to before (it may be gone now).
+      std::lock_guard<std::mutex> guard{chans_mtx};
+      if (auto i = known_nodes.find(node_name); i != known_nodes.end())
+        n = i->second;
+    }
+    if (!n) {
       say("lookup err no-such-node | " + node_name);
     } else if (kind == "s") {
       do_lookup<std::string>(rt, *n, name);
@@ -413,9 +490,10 @@ bool channel_command(rotina::runtime& rt, const std::string& cmd,
     else
       say("sendn err no-such-channel | " + name);
   } else if (cmd == "drain") {
-    in >> name;
+    int64_t block = 0;
+    in >> name >> block;
     if (auto ch = find_chan<int64_t>(name))
-      rotina::go(rt, drain, *ch);
+      rotina::go(rt, drain, *ch, block);
     else
       say("drain err no-such-channel | " + name);
   } else if (cmd == "recvb") {
@@ -482,6 +560,12 @@ bool channel_command(rotina::runtime& rt, const std::string& cmd,
       rotina::go(rt, send_chan, *ch, *x);
     else
       say("sendchan err no-such-channel | " + name + " " + inner);
+  } else if (cmd == "sendnil") {
+    in >> name;
+    if (auto ch = find_chan<chan<int64_t>>(name))
+      rotina::go(rt, send_chan, *ch, chan<int64_t>{});
+    else
+      say("sendnil err no-such-channel | " + name);
   } else if (cmd == "recvchan") {
     std::string as;
     in >> name >> as;
@@ -502,6 +586,26 @@ bool channel_command(rotina::runtime& rt, const std::string& cmd,
       rotina::go(rt, recv_point, *ch);
     else
       say("recvp err no-such-channel | " + name);
+  } else if (cmd == "glookup") {
+    std::string node_name;
+    in >> node_name >> name;
+    if (auto n = rt.find_node(node_name))
+      rotina::go(rt, lookup_in_goroutine, &rt, *n, name);
+    else
+      say("glookup err no-such-node | " + node_name);
+  } else if (cmd == "gtry") {
+    int64_t n = 0;
+    in >> name >> n;
+    if (auto ch = find_chan<int64_t>(name))
+      rotina::go(rt, try_loop, *ch, n);
+    else
+      say("gtry err no-such-channel | " + name);
+  } else if (cmd == "select") {
+    in >> name;
+    if (auto ch = find_chan<int64_t>(name))
+      rotina::go(rt, select_one, *ch);
+    else
+      say("select err no-such-channel | " + name);
   } else if (cmd == "select2" || cmd == "selects") {
     std::string a;
     std::string b;
@@ -568,9 +672,13 @@ int main(int argc, char** argv) {
       uint16_t port = 0;
       in >> host >> port;
       auto res = rt.connect(host, port);
-      if (res)
+      if (res) {
+        {
+          std::lock_guard<std::mutex> guard{chans_mtx};
+          known_nodes.insert_or_assign(res->name, *res);
+        }
         say("connect ok " + res->to_string());
-      else
+      } else
         say(std::string{"connect err "} + rotina::to_string(res.error().code)
             + " | " + res.error().message);
     } else if (cmd == "wait-peers") {
