@@ -87,13 +87,18 @@ private:
 
 class goroutine_actor final : public caf::event_based_actor, public parker {
 public:
+  /// `was_pending`: the goroutine was counted as a pending one
+  /// (goroutine_env::add_pending) and now gets this actor.
   goroutine_actor(caf::actor_config& cfg, std::shared_ptr<goroutine_env> env,
                   std::unique_ptr<body_base> body, go_options opts,
-                  exit_hook hook)
+                  exit_hook hook, bool was_pending = false)
     : caf::event_based_actor(cfg), env_(std::move(env)), body_(std::move(body)),
       name_(std::move(opts.name)), file_(opts.file), line_(opts.line),
       hook_(std::move(hook)) {
-    env_->add(this);
+    if (was_pending)
+      env_->bind_pending(this);
+    else
+      env_->add(this);
   }
 
   ~goroutine_actor() override {

@@ -36,7 +36,7 @@ goroutine_env* goroutine_env::find(runtime& rt) noexcept {
   return static_cast<goroutine_env*>(rt.find_extension(env_slot()));
 }
 
-void goroutine_env::add(goroutine_actor* g) {
+void goroutine_env::link(goroutine_actor* g) {
   // Spread by actor id: consecutive spawns land on different shards.
   auto& shard = shards_[g->id() % num_shards];
   std::lock_guard<spinlock> guard{shard.lock};
@@ -45,7 +45,18 @@ void goroutine_env::add(goroutine_actor* g) {
   if (shard.head != nullptr)
     shard.head->live_prev_ = g;
   shard.head = g;
+}
+
+void goroutine_env::add(goroutine_actor* g) {
+  link(g);
   live_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void goroutine_env::bind_pending(goroutine_actor* g) {
+  // Linked before it leaves pending_, so the idle check sees it in one of
+  // the two.
+  link(g);
+  pending_.fetch_sub(1, std::memory_order_seq_cst);
 }
 
 void goroutine_env::remove(goroutine_actor* g) {
@@ -87,9 +98,10 @@ void goroutine_env::timer_done() {
 }
 
 uint64_t goroutine_env::asleep_signature() {
-  // Every live goroutine parked and no timer pending: returns the sum of
-  // their wake counts plus one; else 0.
-  if (timers_pending_.load(std::memory_order_acquire) > 0)
+  // Every live goroutine parked, none pending (queued without an actor) and
+  // no timer pending: returns the sum of their wake counts plus one; else 0.
+  if (timers_pending_.load(std::memory_order_acquire) > 0
+      || pending_.load(std::memory_order_seq_cst) > 0)
     return 0;
   uint64_t sum = 1;
   bool asleep = true;
@@ -116,7 +128,7 @@ bool goroutine_env::on_calling_thread() const noexcept {
 }
 
 void goroutine_env::describe_running(std::string& out) {
-  size_t others = 0;
+  size_t others = pending_.load(std::memory_order_relaxed);
   for_each_live([&](goroutine_actor* g) {
     if (g->running())
       out += "  goroutine " + g->describe() + " is still running\n";

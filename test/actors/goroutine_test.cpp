@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "child_process.hpp"
+#include "rotina/detail/goroutine_env.hpp"
 #include "rotina/errgroup.hpp"
 #include "rotina/select.hpp"
 #include "rotina/time.hpp"
@@ -465,6 +466,108 @@ BOOST_AUTO_TEST_CASE(yield_goes_through_the_run_queue_not_the_clock) {
       co_await yield();
   }));
   BOOST_CHECK_LT(std::chrono::steady_clock::now() - t0, 2s);
+}
+
+// -- queued goroutines (pending records) -------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_queued_goroutine_has_no_actor_until_it_runs) {
+  // Issue 10: a goroutine that spawns faster than the workers run its
+  // children queues small records instead of 1.2 KB actors (peak RSS of 10^6
+  // spawns). On one worker no child runs while its parent runs, so all n are
+  // queued at once: counted by num_goroutine (Go counts a g from newproc),
+  // but no CAF actor exists for them yet.
+  runtime rt{test::opts(1)};
+  constexpr size_t n = 1000;
+  auto ran = std::make_shared<std::atomic<size_t>>(0);
+  struct seen {
+    caf::actor_id before = 0;
+    caf::actor_id after = 0;
+    size_t live = 0;
+  };
+  auto s = std::make_shared<seen>();
+  auto* rtp = &rt;
+  BOOST_CHECK(!test::run(rt, [rtp, s, ran] {
+    s->before = rtp->system().latest_actor_id();
+    for (size_t i = 0; i < n; ++i)
+      go([ran] { ran->fetch_add(1); });
+    s->after = rtp->system().latest_actor_id();
+    s->live = num_goroutine(*rtp);
+  }));
+  BOOST_CHECK_LT(s->after - s->before, 10u); // eager spawning made n actors
+  BOOST_CHECK_EQUAL(s->live, n + 1);
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while ((ran->load() != n || num_goroutine(rt) != 0)
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  BOOST_CHECK_EQUAL(ran->load(), n);
+  BOOST_CHECK_EQUAL(num_goroutine(rt), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(queued_goroutines_canceled_by_shutdown_never_run) {
+  // Go's main returning ends every goroutine, started or not. Children still
+  // queued when shutdown cancels the runtime must not run their bodies; they
+  // are freed and uncounted, and shutdown neither hangs nor leaks.
+  runtime rt{test::opts(1, "cancel")};
+  auto token = std::make_shared<int>(0);
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  auto queued = std::make_shared<std::atomic<bool>>(false);
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  go(rt, [token, ran, queued, release] {
+    for (int i = 0; i < 100; ++i)
+      go([token, ran] { ran->fetch_add(1); });
+    queued->store(true);
+    // Keeps the only worker until shutdown() canceled the runtime, so the
+    // children are still queued then.
+    while (!release->load()) {
+      // never suspends
+    }
+  });
+  while (!queued->load())
+    std::this_thread::sleep_for(1ms);
+  BOOST_CHECK_EQUAL(num_goroutine(rt), 101u);
+  auto env = detail::goroutine_env::find(rt);
+  BOOST_REQUIRE(env != nullptr);
+  // shutdown() runs here: the thread that spawned actors of a CAF system
+  // must be the one that destroys it (CAF's thread-local logger reference).
+  std::atomic<bool> saw_cancel{false};
+  std::thread releaser{[env, release, &saw_cancel] {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!env->canceled() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    saw_cancel = env->canceled();
+    release->store(true);
+  }};
+  rt.shutdown();
+  releaser.join();
+  BOOST_CHECK(saw_cancel.load());
+  BOOST_CHECK_EQUAL(ran->load(), 0);
+  BOOST_CHECK_EQUAL(token.use_count(), 1); // every queued body was freed
+}
+
+BOOST_AUTO_TEST_CASE(a_queued_goroutine_keeps_its_name_and_origin) {
+  // The shutdown report names a goroutine that never suspends by go_named's
+  // name and the file:line of its go, also when it was queued first.
+  auto res = test::run_in_child([] {
+    auto opts = test::opts(2, "cancel");
+    opts.overrides.push_back("rotina.shutdown-timeout=300ms");
+    runtime rt{opts};
+    auto spin = std::make_shared<std::atomic<bool>>(true);
+    go(rt, [spin, &rt] {
+      go_named(rt, "queued-spinner", [spin] {
+        while (spin->load(std::memory_order_relaxed)) {
+          // never suspends
+        }
+      });
+    });
+    std::this_thread::sleep_for(50ms);
+    // ~runtime: must not wait for ever
+  });
+  BOOST_CHECK(!res.timed_out);
+  BOOST_CHECK_EQUAL(res.exit_status, EXIT_FAILURE);
+  BOOST_CHECK_MESSAGE(res.err.find("queued-spinner") != std::string::npos,
+                      res.err);
+  BOOST_CHECK_MESSAGE(res.err.find("goroutine_test.cpp:") != std::string::npos,
+                      res.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -32,11 +32,31 @@ public:
     return *rt_;
   }
 
+  /// Links a goroutine that starts now (counted as live).
   void add(goroutine_actor* g);
 
+  /// Unlinks and uncounts a goroutine that ended.
   void remove(goroutine_actor* g);
 
-  /// Number of live goroutines (Go's runtime.NumGoroutine).
+  /// Counts a goroutine that is queued but has no actor yet (a pending
+  /// goroutine, goroutine.cpp) as live.
+  void add_pending() noexcept {
+    live_count_.fetch_add(1, std::memory_order_relaxed);
+    pending_.fetch_add(1, std::memory_order_seq_cst);
+  }
+
+  /// A pending goroutine got its actor `g`: links it (already counted).
+  void bind_pending(goroutine_actor* g);
+
+  /// A pending goroutine that will never run (canceled, or dropped by the
+  /// scheduler at shutdown): uncounts it.
+  void drop_pending() noexcept {
+    pending_.fetch_sub(1, std::memory_order_seq_cst);
+    live_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  /// Number of live goroutines (Go's runtime.NumGoroutine), pending ones
+  /// included.
   size_t live() const noexcept {
     return live_count_.load(std::memory_order_relaxed);
   }
@@ -82,11 +102,15 @@ private:
   template <class F>
   void for_each_live(F f);
 
+  void link(goroutine_actor* g);
+
   uint64_t asleep_signature();
 
   runtime* rt_;
   live_shard shards_[num_shards];
   std::atomic<size_t> live_count_{0};
+  /// Goroutines counted in live_count_ that have no actor yet (not linked).
+  std::atomic<size_t> pending_{0};
   std::atomic<size_t> timers_pending_{0};
   std::atomic<bool> canceled_{false};
 };
