@@ -112,7 +112,14 @@ public:
   }
 
   resume_result resume(caf::execution_unit* eu, size_t) override {
-    if (!env_->canceled()) {
+    if (env_->canceled())
+      return resumable::done; // dropped by the destructor
+    if (auto g = env_->pool_get()) {
+      g->rebind(std::move(body_), name_ != nullptr ? std::move(*name_) : "",
+                file_, line_, eu);
+      return resumable::done;
+    }
+    {
       go_options opts;
       if (name_ != nullptr)
         opts.name = std::move(*name_);

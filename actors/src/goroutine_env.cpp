@@ -72,6 +72,21 @@ void goroutine_env::remove(goroutine_actor* g) {
   live_count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
+bool goroutine_env::pool_put(goroutine_actor* g) noexcept {
+  std::lock_guard<spinlock> guard{pool_lock_};
+  if (pool_closed_ || pool_size_ == pool_capacity)
+    return false;
+  pool_[pool_size_++] = g;
+  return true;
+}
+
+goroutine_actor* goroutine_env::pool_get() noexcept {
+  std::lock_guard<spinlock> guard{pool_lock_};
+  if (pool_size_ == 0)
+    return nullptr;
+  return pool_[--pool_size_];
+}
+
 template <class F>
 void goroutine_env::for_each_live(F f) {
   for (auto& shard : shards_) {
@@ -145,6 +160,14 @@ void goroutine_env::cancel() {
   std::vector<caf::actor> victims;
   // Goroutines added after this store see it when they start and quit.
   canceled_.store(true, std::memory_order_seq_cst);
+  {
+    // Pooled actors run nothing: end them too (and keep no more).
+    std::lock_guard<spinlock> guard{pool_lock_};
+    pool_closed_ = true;
+    for (size_t i = 0; i < pool_size_; ++i)
+      victims.emplace_back(caf::actor_cast<caf::actor>(pool_[i]));
+    pool_size_ = 0;
+  }
   for_each_live([&](goroutine_actor* g) {
     victims.emplace_back(caf::actor_cast<caf::actor>(g));
     return true;

@@ -55,6 +55,17 @@ public:
     live_count_.fetch_sub(1, std::memory_order_relaxed);
   }
 
+  /// Keeps the actor of a finished goroutine for reuse (Go's gfput). False
+  /// if the pool is full or closed (canceled): then the actor quits.
+  bool pool_put(goroutine_actor* g) noexcept;
+
+  /// A kept actor to run a new goroutine on (Go's gfget), or null.
+  goroutine_actor* pool_get() noexcept;
+
+  /// Actors kept at most: a burst of finishing goroutines keeps this many
+  /// (about 1.2 KB each), the rest end as before.
+  static constexpr size_t pool_capacity = 1024;
+
   /// Number of live goroutines (Go's runtime.NumGoroutine), pending ones
   /// included.
   size_t live() const noexcept {
@@ -113,6 +124,13 @@ private:
   std::atomic<size_t> pending_{0};
   std::atomic<size_t> timers_pending_{0};
   std::atomic<bool> canceled_{false};
+  // The pool of finished actors (guarded by pool_lock_). Each keeps its
+  // self-reference (keep_alive_) while pooled; cancel() closes the pool and
+  // kills them.
+  alignas(64) spinlock pool_lock_;
+  bool pool_closed_ = false;
+  size_t pool_size_ = 0;
+  goroutine_actor* pool_[pool_capacity];
 };
 
 } // namespace rotina::detail
