@@ -75,8 +75,9 @@ namespace {
 /// actor (about 1.2 KB). A goroutine that
 /// spawns children faster than the workers run them queues these small
 /// records (issue 10: peak RSS of 10^6 spawns). The worker that runs the
-/// record spawns the goroutine's actor there (CAF's spawn with that worker
-/// as host, so the actor runs next on the same worker) and frees the record.
+/// record gives the goroutine an actor there (a pooled one, or a new one
+/// spawned with that worker as host), runs it at once, nested in the
+/// record's own resume, and then the record is freed.
 ///
 /// Invariants:
 /// - From construction until resume() spawned the actor or the destructor
@@ -111,12 +112,13 @@ public:
     env_->rt().system().registry().dec_running();
   }
 
-  resume_result resume(caf::execution_unit* eu, size_t) override {
+  resume_result resume(caf::execution_unit* eu,
+                       size_t max_throughput) override {
     if (env_->canceled())
       return resumable::done; // dropped by the destructor
     if (auto g = env_->pool_get()) {
       g->rebind(std::move(body_), name_ != nullptr ? std::move(*name_) : "",
-                file_, line_, eu);
+                file_, line_, eu, max_throughput);
       return resumable::done;
     }
     {
@@ -126,9 +128,14 @@ public:
       opts.file = file_;
       opts.line = line_;
       caf::actor_config cfg{eu};
-      env_->rt().system().spawn_class<goroutine_actor, caf::no_spawn_options>(
+      // lazy_init: CAF blocks the new mailbox instead of scheduling it; it
+      // runs here at once (start_now).
+      auto h = env_->rt().system().spawn_class<goroutine_actor, caf::lazy_init>(
         cfg, env_->shared_from_this(), std::move(body_), std::move(opts),
         exit_hook{}, true);
+      auto g = static_cast<goroutine_actor*>(
+        caf::actor_cast<caf::abstract_actor*>(h));
+      g->start_now(eu, max_throughput);
     }
     return resumable::done; // the worker releases us
   }

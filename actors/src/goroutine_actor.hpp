@@ -308,7 +308,8 @@ public:
   /// Runs a new goroutine (a pending one's body) on this pooled actor, from
   /// worker `eu` (goroutine_env::pool_get returned us there).
   void rebind(std::unique_ptr<body_base> body, std::string name,
-              const char* file, unsigned line, caf::execution_unit* eu) {
+              const char* file, unsigned line, caf::execution_unit* eu,
+              size_t max_throughput) {
     body_ = std::move(body);
     name_ = std::move(name);
     file_ = file;
@@ -318,10 +319,15 @@ public:
     // As unpark: whoever moves the mailbox out of "blocked" schedules us; if
     // our previous run is still in resume(), it sees the flag and goes on.
     wake_pending_.store(true, std::memory_order_seq_cst);
-    if (mailbox().try_unblock()) {
-      caf::intrusive_ptr_add_ref(ctrl());
-      eu->exec_later(this);
-    }
+    if (mailbox().try_unblock())
+      run_now(eu, max_throughput);
+  }
+
+  /// Starts a goroutine actor spawned with caf::lazy_init (its mailbox is
+  /// blocked, nothing scheduled it) on worker `eu` right now.
+  void start_now(caf::execution_unit* eu, size_t max_throughput) {
+    if (mailbox().try_unblock())
+      run_now(eu, max_throughput);
   }
 
   static caf::execution_unit* current_eu() noexcept {
@@ -329,6 +335,20 @@ public:
   }
 
 private:
+  /// Runs the actor now on worker `eu`, nested in the resume of the pending
+  /// record that starts it, instead of a second trip through the worker's
+  /// next slot. The record is no actor, so nothing of CAF is active on this
+  /// thread meanwhile. The caller moved the mailbox out of "blocked" (it owns
+  /// the run, as a scheduler would). Only resume_later needs the scheduler:
+  /// then the actor is queued on `eu` like a wake.
+  void run_now(caf::execution_unit* eu, size_t max_throughput) {
+    caf::strong_actor_ptr guard{ctrl()}; // as the scheduler's reference
+    if (resume(eu, max_throughput) == resumable::resume_later) {
+      caf::intrusive_ptr_add_ref(ctrl());
+      eu->exec_later(this);
+    }
+  }
+
   /// Starts the body. Returns false if it finished and the actor quit (not
   /// pooled); true while it runs, is parked or went to the pool.
   bool run_first() {
