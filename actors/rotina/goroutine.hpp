@@ -53,8 +53,12 @@ public:
 /// Converts an escaped exception into an error (panic_error keeps its code).
 error error_from_exception(std::exception_ptr ex) noexcept;
 
+/// Aligned to a cache line: a goroutine's body sits next to other
+/// goroutines' allocations (its coroutine frame, their bodies), and the
+/// smallest bodies (48 bytes) otherwise shared lines with frames written on
+/// the other worker (the sieve row got 20% slower, docs/benchmarks.md).
 template <class F, class... Args>
-class body final : public body_base {
+class alignas(64) body final : public body_base {
 public:
   using result_type = std::invoke_result_t<F&, Args&...>;
 

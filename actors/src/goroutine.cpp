@@ -70,8 +70,8 @@ caf::actor spawn_goroutine(runtime* rt, std::unique_ptr<body_base> b,
 namespace {
 
 /// A goroutine that is queued but has not run yet, like Go's new g on a run
-/// queue: it holds the body and the options (about 110 bytes for a small
-/// closure: 64 for the record, 48 for the body) instead of a whole CAF
+/// queue: it holds the body and the options (about 130 bytes for a small
+/// closure: 64 for the record, 64 for the body) instead of a whole CAF
 /// actor (about 1.2 KB). A goroutine that
 /// spawns children faster than the workers run them queues these small
 /// records (issue 10: peak RSS of 10^6 spawns). The worker that runs the
