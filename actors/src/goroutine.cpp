@@ -71,13 +71,12 @@ namespace {
 
 /// A goroutine that is queued but has not run yet, like Go's new g on a run
 /// queue: it holds the body and the options (about 130 bytes for a small
-/// closure: 64 for the record, 64 for the body) instead of a whole CAF
-/// actor (about 1.2 KB). A goroutine that
-/// spawns children faster than the workers run them queues these small
-/// records (issue 10: peak RSS of 10^6 spawns). The worker that runs the
-/// record gives the goroutine an actor there (a pooled one, or a new one
-/// spawned with that worker as host), runs it at once, nested in the
-/// record's own resume, and then the record is freed.
+/// closure: 64 for the record, 64 for the body) instead of a whole CAF actor
+/// (about 1.2 KB). A goroutine that spawns children faster than the workers
+/// run them queues these small records (issue 10: peak RSS of 10^6 spawns). The
+/// worker that runs the record gives the goroutine an actor there (a pooled
+/// one, or a new one spawned with that worker as host), runs it at once, nested
+/// in the record's own resume, and then the record is freed.
 ///
 /// Invariants:
 /// - From construction until resume() spawned the actor or the destructor
