@@ -53,8 +53,12 @@ public:
 /// Converts an escaped exception into an error (panic_error keeps its code).
 error error_from_exception(std::exception_ptr ex) noexcept;
 
+/// Aligned to a cache line: a goroutine's body sits next to other
+/// goroutines' allocations (its coroutine frame, their bodies), and the
+/// smallest bodies (48 bytes) otherwise shared lines with frames written on
+/// the other worker (the sieve row got 20% slower, docs/benchmarks.md).
 template <class F, class... Args>
-class body final : public body_base {
+class alignas(64) body final : public body_base {
 public:
   using result_type = std::invoke_result_t<F&, Args&...>;
 
@@ -82,12 +86,12 @@ public:
           task_.handle().promise().set_continuation(cont);
         return task_.handle();
       } else if constexpr (std::is_same_v<result_type, error>) {
-        result_ = std::apply(f_, args_);
+        set_result(std::apply(f_, args_));
       } else {
         std::apply(f_, args_);
       }
     } catch (...) {
-      result_ = error_from_exception(std::current_exception());
+      set_result(error_from_exception(std::current_exception()));
     }
     return nullptr;
   }
@@ -95,7 +99,7 @@ public:
   error outcome() noexcept override {
     if constexpr (is_coroutine) {
       if (!task_.valid())
-        return result_; // threw before its first suspension
+        return result(); // threw before its first suspension
       auto& promise = task_.handle().promise();
       if (auto ex = promise.exception())
         return error_from_exception(ex);
@@ -108,7 +112,7 @@ public:
       }
       return {};
     } else {
-      return result_;
+      return result();
     }
   }
 
@@ -122,9 +126,19 @@ private:
   std::tuple<Args...> args_;
   /// The running body, for coroutine bodies.
   std::conditional_t<is_coroutine, result_type, std::monostate> task_;
+  void set_result(error err) {
+    if (err)
+      result_ = std::make_unique<error>(std::move(err));
+  }
+
+  error result() const {
+    return result_ != nullptr ? *result_ : error{};
+  }
+
   /// The outcome of a plain callable, or of a coroutine function that threw
-  /// before it suspended.
-  error result_;
+  /// before it suspended; null while empty (an error is ~128 bytes, and every
+  /// queued or parked goroutine holds its body).
+  std::unique_ptr<error> result_;
 };
 
 /// Options for spawning one goroutine.
@@ -150,6 +164,14 @@ using exit_hook = std::function<void(const error&)>;
 /// once `rt` started to cancel work in shutdown().
 caf::actor spawn_goroutine(runtime* rt, std::unique_ptr<body_base> b,
                            go_options opts, exit_hook on_exit = nullptr);
+
+/// Starts a goroutine running `b` without returning its actor (go,
+/// go_named). Inside a goroutine of `rt` on a scheduler worker it queues a
+/// small pending record on that worker, and the goroutine gets its actor when
+/// a worker runs it (Go's g on a run queue, goroutine.cpp); elsewhere it is
+/// spawn_goroutine.
+void start_goroutine(runtime* rt, std::unique_ptr<body_base> b,
+                     go_options opts);
 
 /// The runtime of the goroutine running on this thread, or null.
 runtime* current_runtime() noexcept;
@@ -239,7 +261,7 @@ inline size_t num_goroutine(runtime& rt) noexcept {
 /// throws panic_error (errc::misuse: "the runtime is shutting down").
 template <class F, class... Args>
 void go(spawn_target rt, F&& f, Args&&... args) {
-  detail::spawn_goroutine(
+  detail::start_goroutine(
     &rt.rt(),
     detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
     rt.options());
@@ -273,7 +295,7 @@ template <class F, class... Args>
 void go_named(spawn_target rt, std::string name, F&& f, Args&&... args) {
   auto opts = rt.options();
   opts.name = std::move(name);
-  detail::spawn_goroutine(
+  detail::start_goroutine(
     &rt.rt(),
     detail::make_body(std::forward<F>(f), std::forward<Args>(args)...),
     std::move(opts));

@@ -3,8 +3,9 @@
 //
 // Invariants:
 // - A goroutine actor holds a strong reference to itself (keep_alive_) from
-//   its first run until its body finished or it was killed, so CAF never ends
-//   it for lack of references while it is parked.
+//   its first run until its body finished or it was killed (a pooled actor,
+//   below, keeps it until it is ended), so CAF never ends it for lack of
+//   references while it is parked.
 // - The body (callable, arguments, coroutine frame) lives in the actor until
 //   the body finished or the actor exited.
 // - The coroutine runs only on the actor, never concurrently with its
@@ -28,6 +29,19 @@
 //   use sequentially consistent operations (store/CAS vs CAS/load), so a wake
 //   is never lost and the actor is never scheduled twice. No CAF message is
 //   built, matched or dispatched for a channel wake.
+// - Reuse (Go's gfput/gfget): an actor made for a pending goroutine
+//   (reusable_) does not quit when its body finishes. It clears every
+//   per-goroutine field, leaves the live registry and goes to its env's pool
+//   with its self-reference; a later pending goroutine takes it (rebind),
+//   sets the new body and wakes it through the fast-wake protocol above
+//   (wake_pending_ plus start_pending_), so the new body starts on the actor
+//   exactly once. Nothing of the previous goroutine survives but the actor
+//   id (its name gets a generation: goroutine-<id>.<n>). A killed goroutine
+//   (on_exit) is never pooled; a canceled runtime closes the pool and ends
+//   the pooled actors. Actors that others may address (supervised ones,
+//   spawn_goroutine's result) are never reusable. A waker's late
+//   try_unblock may schedule a pooled actor once more: it then finds no
+//   wake pending and blocks again.
 // - Live-work accounting: a goroutine counts as live work of its runtime
 //   (runtime::work_started/finished) from spawn until its body finished or it
 //   was killed; a pending timer counts too. Parking touches no shared
@@ -87,13 +101,18 @@ private:
 
 class goroutine_actor final : public caf::event_based_actor, public parker {
 public:
+  /// `was_pending`: the goroutine was counted as a pending one
+  /// (goroutine_env::add_pending) and now gets this actor.
   goroutine_actor(caf::actor_config& cfg, std::shared_ptr<goroutine_env> env,
                   std::unique_ptr<body_base> body, go_options opts,
-                  exit_hook hook)
+                  exit_hook hook, bool was_pending = false)
     : caf::event_based_actor(cfg), env_(std::move(env)), body_(std::move(body)),
       name_(std::move(opts.name)), file_(opts.file), line_(opts.line),
-      hook_(std::move(hook)) {
-    env_->add(this);
+      hook_(std::move(hook)), reusable_(was_pending) {
+    if (was_pending)
+      env_->bind_pending(this);
+    else
+      env_->add(this);
   }
 
   ~goroutine_actor() override {
@@ -113,11 +132,10 @@ public:
       return {};
     }
     keep_alive_ = ctrl();
-    run_first();
-    if (body_ == nullptr)
-      return {}; // the body finished during its first run
+    if (!run_first())
+      return {}; // the body finished during its first run and we quit
     return {
-      [this](wake_atom) { resume_body(); },
+      [this](wake_atom) { (void)resume_body(); },
     };
   }
 
@@ -172,7 +190,7 @@ public:
           && wake_pending_.exchange(false, std::memory_order_seq_cst)) {
         if (!activate(eu))
           return resumable::done;
-        resume_body();
+        (void)resume_body();
         if (finalize())
           return resumable::done;
         if (std::exchange(yielded_, false))
@@ -281,7 +299,35 @@ public:
   std::string goroutine_name() const {
     if (!name_.empty())
       return name_;
-    return "goroutine-" + std::to_string(id());
+    auto result = "goroutine-" + std::to_string(id());
+    if (generation_ > 0)
+      result += "." + std::to_string(generation_);
+    return result;
+  }
+
+  /// Runs a new goroutine (a pending one's body) on this pooled actor, from
+  /// worker `eu` (goroutine_env::pool_get returned us there).
+  void rebind(std::unique_ptr<body_base> body, std::string name,
+              const char* file, unsigned line, caf::execution_unit* eu,
+              size_t max_throughput) {
+    body_ = std::move(body);
+    name_ = std::move(name);
+    file_ = file;
+    line_ = line;
+    env_->bind_pending(this);
+    start_pending_ = true;
+    // As unpark: whoever moves the mailbox out of "blocked" schedules us; if
+    // our previous run is still in resume(), it sees the flag and goes on.
+    wake_pending_.store(true, std::memory_order_seq_cst);
+    if (mailbox().try_unblock())
+      run_now(eu, max_throughput);
+  }
+
+  /// Starts a goroutine actor spawned with caf::lazy_init (its mailbox is
+  /// blocked, nothing scheduled it) on worker `eu` right now.
+  void start_now(caf::execution_unit* eu, size_t max_throughput) {
+    if (mailbox().try_unblock())
+      run_now(eu, max_throughput);
   }
 
   static caf::execution_unit* current_eu() noexcept {
@@ -289,24 +335,50 @@ public:
   }
 
 private:
-  void run_first() {
+  /// Runs the actor now on worker `eu`, nested in the resume of the pending
+  /// record that starts it, instead of a second trip through the worker's
+  /// next slot. The record is no actor, so nothing of CAF is active on this
+  /// thread meanwhile. The caller moved the mailbox out of "blocked" (it owns
+  /// the run, as a scheduler would). Only resume_later needs the scheduler:
+  /// then the actor is queued on `eu` like a wake.
+  void run_now(caf::execution_unit* eu, size_t max_throughput) {
+    caf::strong_actor_ptr guard{ctrl()}; // as the scheduler's reference
+    if (resume(eu, max_throughput) == resumable::resume_later) {
+      caf::intrusive_ptr_add_ref(ctrl());
+      eu->exec_later(this);
+    }
+  }
+
+  /// Starts the body. Returns false if it finished and the actor quit (not
+  /// pooled); true while it runs, is parked or went to the pool.
+  bool run_first() {
     tl_current = this;
     running_.store(true, std::memory_order_relaxed);
     auto h = body_->start();
     running_.store(false, std::memory_order_relaxed);
     tl_current = nullptr;
-    if (!h) {
-      finish();
-      return;
-    }
+    if (!h)
+      return finish();
     top_ = h;
     resume_point_ = h;
-    resume_body();
+    return resume_body();
   }
 
-  void resume_body() {
+  /// Resumes the body where it parked (or starts a rebound one). Returns
+  /// false if the actor quit: its body finished (and it was not pooled), or
+  /// the runtime was canceled before a rebound body started.
+  bool resume_body() {
     if (body_ == nullptr)
-      return;
+      return true;
+    if (std::exchange(start_pending_, false)) {
+      // A new goroutine on this reused actor. As in make_behavior: if the
+      // runtime was canceled meanwhile (its cancel may have scanned the live
+      // registry before rebind linked us), never run; on_exit uncounts it.
+      if (!env_->canceled())
+        return run_first();
+      quit(caf::exit_reason::user_shutdown);
+      return false;
+    }
     parked_ = false;
     cancel_ = nullptr;
     sleep_.reset();
@@ -317,17 +389,43 @@ private:
     running_.store(false, std::memory_order_relaxed);
     tl_current = prev;
     if (top_.done())
-      finish();
+      return finish();
+    return true;
   }
 
-  void finish() {
+  /// Ends the body. Returns true if the actor went back to the pool: then
+  /// another worker may rebind it at once, and the caller touches no field
+  /// any more (only the resume loop's flags and the mailbox). Returns false
+  /// if it quit.
+  bool finish() {
     auto err = body_->outcome();
     body_.reset();
     finish_accounting();
     report(err);
+    if (reusable_ && recycle())
+      return true;
     keep_alive_.reset();
     // The exit reason carries the outcome to monitors (supervisors).
     quit(to_caf_error(err));
+    return false;
+  }
+
+  /// Clears what the finished goroutine left and offers the actor to the
+  /// pool.
+  bool recycle() noexcept {
+    name_.clear();
+    file_ = nullptr;
+    line_ = 0;
+    sleep_.reset();
+    yielded_ = false;
+    top_ = nullptr;
+    resume_point_ = nullptr;
+    cancel_ = nullptr;
+    cancel_ctx_ = nullptr;
+    parked_ = false;
+    asleep_.store(false, std::memory_order_relaxed);
+    ++generation_;
+    return env_->pool_put(this);
   }
 
   void finish_accounting() {
@@ -363,6 +461,12 @@ private:
   bool parked_ = false;
   std::atomic<bool> asleep_{false};
   std::atomic<bool> wake_pending_{false};
+  /// Set by rebind before its wake: resume_body starts the new body.
+  bool start_pending_ = false;
+  /// Made for a pending goroutine: may be pooled when its body finished.
+  const bool reusable_;
+  /// How many goroutines ran on this actor before the current one.
+  uint32_t generation_ = 0;
 
 public:
   // Links in goroutine_env's live registry (guarded by the shard's lock).

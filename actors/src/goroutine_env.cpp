@@ -36,7 +36,7 @@ goroutine_env* goroutine_env::find(runtime& rt) noexcept {
   return static_cast<goroutine_env*>(rt.find_extension(env_slot()));
 }
 
-void goroutine_env::add(goroutine_actor* g) {
+void goroutine_env::link(goroutine_actor* g) {
   // Spread by actor id: consecutive spawns land on different shards.
   auto& shard = shards_[g->id() % num_shards];
   std::lock_guard<spinlock> guard{shard.lock};
@@ -45,7 +45,18 @@ void goroutine_env::add(goroutine_actor* g) {
   if (shard.head != nullptr)
     shard.head->live_prev_ = g;
   shard.head = g;
+}
+
+void goroutine_env::add(goroutine_actor* g) {
+  link(g);
   live_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void goroutine_env::bind_pending(goroutine_actor* g) {
+  // Linked before it leaves pending_, so the idle check sees it in one of
+  // the two.
+  link(g);
+  pending_.fetch_sub(1, std::memory_order_seq_cst);
 }
 
 void goroutine_env::remove(goroutine_actor* g) {
@@ -59,6 +70,21 @@ void goroutine_env::remove(goroutine_actor* g) {
     g->live_next_->live_prev_ = g->live_prev_;
   g->live_prev_ = g->live_next_ = nullptr;
   live_count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool goroutine_env::pool_put(goroutine_actor* g) noexcept {
+  std::lock_guard<spinlock> guard{pool_lock_};
+  if (pool_closed_ || pool_size_ == pool_capacity)
+    return false;
+  pool_[pool_size_++] = g;
+  return true;
+}
+
+goroutine_actor* goroutine_env::pool_get() noexcept {
+  std::lock_guard<spinlock> guard{pool_lock_};
+  if (pool_size_ == 0)
+    return nullptr;
+  return pool_[--pool_size_];
 }
 
 template <class F>
@@ -87,9 +113,10 @@ void goroutine_env::timer_done() {
 }
 
 uint64_t goroutine_env::asleep_signature() {
-  // Every live goroutine parked and no timer pending: returns the sum of
-  // their wake counts plus one; else 0.
-  if (timers_pending_.load(std::memory_order_acquire) > 0)
+  // Every live goroutine parked, none pending (queued without an actor) and
+  // no timer pending: returns the sum of their wake counts plus one; else 0.
+  if (timers_pending_.load(std::memory_order_acquire) > 0
+      || pending_.load(std::memory_order_seq_cst) > 0)
     return 0;
   uint64_t sum = 1;
   bool asleep = true;
@@ -116,7 +143,7 @@ bool goroutine_env::on_calling_thread() const noexcept {
 }
 
 void goroutine_env::describe_running(std::string& out) {
-  size_t others = 0;
+  size_t others = pending_.load(std::memory_order_relaxed);
   for_each_live([&](goroutine_actor* g) {
     if (g->running())
       out += "  goroutine " + g->describe() + " is still running\n";
@@ -133,6 +160,14 @@ void goroutine_env::cancel() {
   std::vector<caf::actor> victims;
   // Goroutines added after this store see it when they start and quit.
   canceled_.store(true, std::memory_order_seq_cst);
+  {
+    // Pooled actors run nothing: end them too (and keep no more).
+    std::lock_guard<spinlock> guard{pool_lock_};
+    pool_closed_ = true;
+    for (size_t i = 0; i < pool_size_; ++i)
+      victims.emplace_back(caf::actor_cast<caf::actor>(pool_[i]));
+    pool_size_ = 0;
+  }
   for_each_live([&](goroutine_actor* g) {
     victims.emplace_back(caf::actor_cast<caf::actor>(g));
     return true;

@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "child_process.hpp"
+#include "rotina/detail/goroutine_env.hpp"
 #include "rotina/errgroup.hpp"
 #include "rotina/select.hpp"
 #include "rotina/time.hpp"
@@ -465,6 +466,211 @@ BOOST_AUTO_TEST_CASE(yield_goes_through_the_run_queue_not_the_clock) {
       co_await yield();
   }));
   BOOST_CHECK_LT(std::chrono::steady_clock::now() - t0, 2s);
+}
+
+// -- queued goroutines (pending records) -------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_queued_goroutine_has_no_actor_until_it_runs) {
+  // Issue 10: a goroutine that spawns faster than the workers run its
+  // children queues small records instead of 1.2 KB actors (peak RSS of 10^6
+  // spawns). On one worker no child runs while its parent runs, so all n are
+  // queued at once: counted by num_goroutine (Go counts a g from newproc),
+  // but no CAF actor exists for them yet.
+  runtime rt{test::opts(1)};
+  constexpr size_t n = 1000;
+  auto ran = std::make_shared<std::atomic<size_t>>(0);
+  struct seen {
+    caf::actor_id before = 0;
+    caf::actor_id after = 0;
+    size_t live = 0;
+  };
+  auto s = std::make_shared<seen>();
+  auto* rtp = &rt;
+  BOOST_CHECK(!test::run(rt, [rtp, s, ran] {
+    s->before = rtp->system().latest_actor_id();
+    for (size_t i = 0; i < n; ++i)
+      go([ran] { ran->fetch_add(1); });
+    s->after = rtp->system().latest_actor_id();
+    s->live = num_goroutine(*rtp);
+  }));
+  BOOST_CHECK_LT(s->after - s->before, 10u); // eager spawning made n actors
+  BOOST_CHECK_EQUAL(s->live, n + 1);
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while ((ran->load() != n || num_goroutine(rt) != 0)
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  BOOST_CHECK_EQUAL(ran->load(), n);
+  BOOST_CHECK_EQUAL(num_goroutine(rt), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(queued_goroutines_canceled_by_shutdown_never_run) {
+  // Go's main returning ends every goroutine, started or not. Children still
+  // queued when shutdown cancels the runtime must not run their bodies; they
+  // are freed and uncounted, and shutdown neither hangs nor leaks.
+  runtime rt{test::opts(1, "cancel")};
+  auto token = std::make_shared<int>(0);
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  auto queued = std::make_shared<std::atomic<bool>>(false);
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  go(rt, [token, ran, queued, release] {
+    for (int i = 0; i < 100; ++i)
+      go([token, ran] { ran->fetch_add(1); });
+    queued->store(true);
+    // Keeps the only worker until shutdown() canceled the runtime, so the
+    // children are still queued then.
+    while (!release->load()) {
+      // never suspends
+    }
+  });
+  while (!queued->load())
+    std::this_thread::sleep_for(1ms);
+  BOOST_CHECK_EQUAL(num_goroutine(rt), 101u);
+  auto env = detail::goroutine_env::find(rt);
+  BOOST_REQUIRE(env != nullptr);
+  // shutdown() runs here: the thread that spawned actors of a CAF system
+  // must be the one that destroys it (CAF's thread-local logger reference).
+  std::atomic<bool> saw_cancel{false};
+  std::thread releaser{[env, release, &saw_cancel] {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!env->canceled() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    saw_cancel = env->canceled();
+    release->store(true);
+  }};
+  rt.shutdown();
+  releaser.join();
+  BOOST_CHECK(saw_cancel.load());
+  BOOST_CHECK_EQUAL(ran->load(), 0);
+  BOOST_CHECK_EQUAL(token.use_count(), 1); // every queued body was freed
+}
+
+BOOST_AUTO_TEST_CASE(a_queued_goroutine_keeps_its_name_and_origin) {
+  // The shutdown report names a goroutine that never suspends by go_named's
+  // name and the file:line of its go, also when it was queued first.
+  auto res = test::run_in_child([] {
+    auto opts = test::opts(2, "cancel");
+    opts.overrides.push_back("rotina.shutdown-timeout=300ms");
+    runtime rt{opts};
+    auto spin = std::make_shared<std::atomic<bool>>(true);
+    go(rt, [spin, &rt] {
+      go_named(rt, "queued-spinner", [spin] {
+        while (spin->load(std::memory_order_relaxed)) {
+          // never suspends
+        }
+      });
+    });
+    std::this_thread::sleep_for(50ms);
+    // ~runtime: must not wait for ever
+  });
+  BOOST_CHECK(!res.timed_out);
+  BOOST_CHECK_EQUAL(res.exit_status, EXIT_FAILURE);
+  BOOST_CHECK_MESSAGE(res.err.find("queued-spinner") != std::string::npos,
+                      res.err);
+  BOOST_CHECK_MESSAGE(res.err.find("goroutine_test.cpp:") != std::string::npos,
+                      res.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_coroutine_body_that_never_suspends_ends_its_actor) {
+  // A coroutine body that returns before it ever suspends ends its goroutine
+  // in the first run: its actor must quit (or be pooled), or shutdown waits
+  // for it until shutdown-timeout and exits with a report.
+  auto res = test::run_in_child([] {
+    auto opts = test::opts(2, "wait");
+    opts.overrides.push_back("rotina.shutdown-timeout=3s");
+    runtime rt{opts};
+    auto n = std::make_shared<std::atomic<int>>(0);
+    for (int i = 0; i < 20; ++i)
+      go(rt, [n]() -> task<> {
+        n->fetch_add(1);
+        co_return;
+      });
+    go(rt, [n] {
+      for (int i = 0; i < 20; ++i)
+        go([n]() -> task<> {
+          n->fetch_add(1);
+          co_return;
+        });
+    });
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (n->load() != 40 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    auto t0 = std::chrono::steady_clock::now();
+    rt.shutdown();
+    if (std::chrono::steady_clock::now() - t0 > 2s)
+      std::_Exit(4);
+  });
+  BOOST_CHECK(!res.timed_out);
+  BOOST_CHECK_MESSAGE(res.exit_status == 0, res.err);
+}
+
+// -- reused goroutine actors --------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_reused_actor_keeps_nothing_of_its_previous_goroutine) {
+  // Go reuses a dead g for the next go statement (gfput/gfget) but nothing
+  // of the old goroutine shows through. Here the actor of a finished
+  // goroutine runs the next one: the next one's failure report must carry
+  // its own name (with the actor's generation), not the previous
+  // goroutine's go_named name.
+  auto res = test::run_in_child([] {
+    runtime rt{test::opts(1)};
+    auto err = test::run(rt, [&rt]() -> task<> {
+      go_named(rt, "first", [] { throw std::runtime_error("a"); });
+      for (int i = 0; i < 10; ++i)
+        co_await yield(); // "first" runs and finishes on the one worker
+      go([] { throw std::runtime_error("b"); });
+      for (int i = 0; i < 10; ++i)
+        co_await yield();
+    });
+    if (err)
+      std::_Exit(3);
+  });
+  BOOST_CHECK(!res.timed_out);
+  BOOST_CHECK_EQUAL(res.exit_status, 0);
+  BOOST_CHECK_MESSAGE(res.err.find("rotina: first: a") != std::string::npos,
+                      res.err);
+  BOOST_CHECK_MESSAGE(res.err.find("first: b") == std::string::npos, res.err);
+  // The second goroutine ran on the first one's actor (generation 1).
+  auto pos = res.err.find("rotina: goroutine-");
+  BOOST_REQUIRE_MESSAGE(pos != std::string::npos, res.err);
+  auto line = res.err.substr(pos, res.err.find('\n', pos) - pos);
+  BOOST_CHECK_MESSAGE(line.find(".1: b") != std::string::npos, line);
+}
+
+BOOST_AUTO_TEST_CASE(reused_actors_run_each_new_body_from_its_start_once) {
+  // 300 goroutines one after another on one worker, so each runs on the
+  // actor the previous one left: each must start at its own beginning, park
+  // and wake on channels, yield and sleep, and finish exactly once (a stale
+  // resume point, yield flag or sleep entry of the previous goroutine would
+  // resume the wrong frame or wake it twice).
+  runtime rt{test::opts(1)};
+  auto starts = std::make_shared<std::atomic<int>>(0);
+  auto err = test::run(rt, [&rt, starts]() -> task<> {
+    auto in = make_chan<int>(rt);
+    auto out = make_chan<int>(rt);
+    for (int i = 0; i < 300; ++i) {
+      go([in, out, starts, i]() -> task<> {
+        starts->fetch_add(1);
+        auto v = co_await in.recv();
+        co_await yield();
+        if (i % 30 == 0)
+          co_await sleep(1ms);
+        co_await out.send(*v + i);
+      });
+      co_await in.send(i);
+      auto r = co_await out.recv();
+      if (*r != 2 * i)
+        throw std::logic_error("wrong answer from goroutine "
+                               + std::to_string(i));
+      for (int k = 0; k < 3; ++k)
+        co_await yield(); // let it finish before the next go
+    }
+  });
+  BOOST_CHECK(!err);
+  BOOST_CHECK_EQUAL(starts->load(), 300);
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (num_goroutine(rt) != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  BOOST_CHECK_EQUAL(num_goroutine(rt), 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

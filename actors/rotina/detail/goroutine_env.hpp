@@ -32,11 +32,42 @@ public:
     return *rt_;
   }
 
+  /// Links a goroutine that starts now (counted as live).
   void add(goroutine_actor* g);
 
+  /// Unlinks and uncounts a goroutine that ended.
   void remove(goroutine_actor* g);
 
-  /// Number of live goroutines (Go's runtime.NumGoroutine).
+  /// Counts a goroutine that is queued but has no actor yet (a pending
+  /// goroutine, goroutine.cpp) as live.
+  void add_pending() noexcept {
+    live_count_.fetch_add(1, std::memory_order_relaxed);
+    pending_.fetch_add(1, std::memory_order_seq_cst);
+  }
+
+  /// A pending goroutine got its actor `g`: links it (already counted).
+  void bind_pending(goroutine_actor* g);
+
+  /// A pending goroutine that will never run (canceled, or dropped by the
+  /// scheduler at shutdown): uncounts it.
+  void drop_pending() noexcept {
+    pending_.fetch_sub(1, std::memory_order_seq_cst);
+    live_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  /// Keeps the actor of a finished goroutine for reuse (Go's gfput). False
+  /// if the pool is full or closed (canceled): then the actor quits.
+  bool pool_put(goroutine_actor* g) noexcept;
+
+  /// A kept actor to run a new goroutine on (Go's gfget), or null.
+  goroutine_actor* pool_get() noexcept;
+
+  /// Actors kept at most: a burst of finishing goroutines keeps this many
+  /// (about 1.2 KB each), the rest end as before.
+  static constexpr size_t pool_capacity = 1024;
+
+  /// Number of live goroutines (Go's runtime.NumGoroutine), pending ones
+  /// included.
   size_t live() const noexcept {
     return live_count_.load(std::memory_order_relaxed);
   }
@@ -82,13 +113,24 @@ private:
   template <class F>
   void for_each_live(F f);
 
+  void link(goroutine_actor* g);
+
   uint64_t asleep_signature();
 
   runtime* rt_;
   live_shard shards_[num_shards];
   std::atomic<size_t> live_count_{0};
+  /// Goroutines counted in live_count_ that have no actor yet (not linked).
+  std::atomic<size_t> pending_{0};
   std::atomic<size_t> timers_pending_{0};
   std::atomic<bool> canceled_{false};
+  // The pool of finished actors (guarded by pool_lock_). Each keeps its
+  // self-reference (keep_alive_) while pooled; cancel() closes the pool and
+  // kills them.
+  alignas(64) spinlock pool_lock_;
+  bool pool_closed_ = false;
+  size_t pool_size_ = 0;
+  goroutine_actor* pool_[pool_capacity];
 };
 
 } // namespace rotina::detail
