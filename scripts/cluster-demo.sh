@@ -209,6 +209,9 @@ run() {
   local secs
   secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
   grep -v '^progress ' "$dir/${node_names[0]}.err" | sed 's/^/  /' || true
+  for ((i = 1; i < nodes; i++)); do # each worker's last word
+    tail -1 "$dir/${node_names[$i]}.err" 2>/dev/null | sed 's/^/  /' || true
+  done
   local verdict
   if [ $status != 0 ]; then
     verdict="FAILED (exit $status)"
