@@ -26,7 +26,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-bin=build/demo cluster=config/cluster-3node size=full apps="mandelbrot"
+bin=build/demo cluster=config/cluster-3node size=full apps="mandelbrot wordfreq temperature"
 free_ports=0 work=""
 for arg in "$@"; do
   case $arg in
@@ -222,7 +222,7 @@ run() {
     verdict="FAILED: $verdict"
   fi
   [[ $verdict == FAILED* ]] && failed=1
-  sed 's/^/  /' "$dir/${node_names[0]}.out" | head -25
+  sed "s/^/  /" "$dir/${node_names[0]}.out" | head -40
   echo "  -> $verdict (${secs}s)"
   summary+=("$(printf '%-12s %-26s %5s %9s  %s' "$app" "$label" "$nodes" "${secs}s" "$verdict")")
   last_out=$dir/${node_names[0]}.out
@@ -302,15 +302,27 @@ run_wordfreq() {
 # -- temperature ---------------------------------------------------------------
 
 check_temperature() {
-  local want got
-  want=$(($(wc -l < apps/temperature/cities.csv) - 1))
-  got=$(grep -c ' C$' "$1" || true)
-  [ "$got" = "$want" ] || { echo "$got of $want cities answered"; return 1; }
+  local want ok err
+  want=$(($(grep -c . apps/temperature/cities.csv) - 1))
+  ok=$(grep -c ' C  (' "$1" || true) err=$(grep -c ' ERROR: ' "$1" || true)
+  [ "$ok" = "$want" ] || { echo "$ok of $want cities answered, $err errors"; return 1; }
   echo "all $want cities answered"
 }
+check_temperature_kill() {
+  local want ok err
+  want=$(($(grep -c . apps/temperature/cities.csv) - 1))
+  ok=$(grep -c ' C  (' "$1" || true) err=$(grep -c " ERROR: service node '.*' is down" "$1" || true)
+  [ $((ok + err)) = "$want" ] && [ "$err" -gt 0 ] || { echo "$ok answered + $err errors, $want cities"; return 1; }
+  echo "$want rows: $ok answered, $err errors (node down)"
+}
 run_temperature() {
-  worker_args=() crash_args=()
-  run temperature ${#node_files[@]} "${#node_files[@]} nodes" check_temperature 0 -- --latency-ms=50
+  local lat=100
+  [ $size = small ] && lat=20
+  worker_args=(--latency-ms=$lat --workers=2) crash_args=(--crash-after=3)
+  run temperature ${#node_files[@]} "${#node_files[@]} nodes" check_temperature 0 --
+  if [ ${#node_files[@]} -ge 3 ]; then
+    run temperature 3 "3 nodes, one killed" check_temperature_kill 1 --
+  fi
 }
 
 for app in $apps; do
