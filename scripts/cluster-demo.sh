@@ -247,6 +247,9 @@ check_mandelbrot_kill() {
   local again
   again=$(sed -n 's/.*rows sent again: \([0-9]*\).*/\1/p' "$1")
   [ "${again:-0}" -gt 0 ] || { echo "no row was sent again"; return 1; }
+  # sent again because the node went down (not after --stall-timeout)
+  grep -q "worker node '.*' is down: [0-9]* rows in flight sent again" "${1%.out}.err" \
+    || { echo "the coordinator did not see the node go down"; return 1; }
   echo "PNG = reference, $again rows sent again"
 }
 
