@@ -13,12 +13,12 @@
 # trap kills whatever is left on exit, Ctrl-C (SIGINT) and SIGTERM.
 #
 # Usage: scripts/cluster-demo.sh [--bin=DIR] [--cluster=DIR] [--size=full|small]
-#                                [--apps="mandelbrot wordfreq temperature"]
+#                                [--apps="mandelbrot wordfreq temperature errgroup"]
 #                                [--free-ports] [--work=DIR]
 #   --bin      build tree with apps/<app>/<app> (default build/demo)
 #   --cluster  cluster directory (default config/cluster-3node)
 #   --size     full (default) or small (tiny inputs, for the tests)
-#   --apps     which apps to run, in this order (default: all three)
+#   --apps     which apps to run, in this order (default: all four)
 #   --free-ports  listen on ports the OS picks instead of the files' ports
 #                 (tests; peers are then given on the command line)
 #   --work     directory for logs and outputs (default: a new temp directory)
@@ -26,7 +26,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-bin=build/demo cluster=config/cluster-3node size=full apps="mandelbrot wordfreq temperature"
+bin=build/demo cluster=config/cluster-3node size=full apps="mandelbrot wordfreq temperature errgroup"
 free_ports=0 work=""
 for arg in "$@"; do
   case $arg in
@@ -178,13 +178,11 @@ run() {
   for ((i = 0; i < nodes; i++)); do
     if [ $free_ports = 1 ]; then run_ports[$i]=$(free_port); else run_ports[$i]=${node_ports[$i]}; fi
   done
-  for ((i = 0; i < nodes; i++)); do # every node connects to the others of this run
-    local list="" j
-    for ((j = 0; j < nodes; j++)); do
-      [ $j = $i ] && continue
-      list+="${list:+,}\"${node_hosts[$j]}:${run_ports[$j]}\""
-    done
-    run_peers[$i]="[$list]"
+  # a star: the workers connect to the coordinator (they need no other peer,
+  # and a 2-node run must not wait for the third)
+  run_peers[0]="[]"
+  for ((i = 1; i < nodes; i++)); do
+    run_peers[$i]="[\"${node_hosts[0]}:${run_ports[0]}\"]"
   done
   echo "== $app on $nodes node(s): $label"
   local t0=$EPOCHREALTIME
@@ -213,13 +211,14 @@ run() {
     tail -1 "$dir/${node_names[$i]}.err" 2>/dev/null | sed 's/^/  /' || true
   done
   local verdict
-  if [ $status != 0 ]; then
-    verdict="FAILED (exit $status)"
-    cat "$dir/${node_names[0]}.out" >&2
-  elif verdict=$($check "$dir/${node_names[0]}.out"); then
+  # a check sees the coordinator's exit status in RUN_STATUS; most want 0
+  if [ $status = 124 ]; then
+    verdict="FAILED (timed out)"
+  elif verdict=$(RUN_STATUS=$status $check "$dir/${node_names[0]}.out"); then
     :
   else
     verdict="FAILED: $verdict"
+    cat "$dir/${node_names[0]}.out" >&2
   fi
   [[ $verdict == FAILED* ]] && failed=1
   sed "s/^/  /" "$dir/${node_names[0]}.out" | head -40
@@ -236,7 +235,10 @@ else
   mb_args=(--width=1200 --height=900 --max-iter=2000 --workers=2)
 fi
 mb_sha=""
+exited_0() { [ "$RUN_STATUS" = 0 ] || { echo "exit status $RUN_STATUS"; return 1; }; }
+
 check_mandelbrot() {
+  exited_0 || return 1
   local got
   got=$(sed -n 's/^sha256: //p' "$1")
   if [ "$got" = "$mb_sha" ]; then echo "PNG = reference (sha256 ${got:0:12}...)"
@@ -286,6 +288,7 @@ run_mandelbrot() {
 wf_dir=/usr/share/games/fortunes
 wf_expected=""
 check_wordfreq() {
+  exited_0 || return 1
   if [ "$(cat "$1")" = "$wf_expected" ]; then echo "top 20 = tr|sort|uniq -c"
   else echo "differs from the shell pipeline"; diff <(echo "$wf_expected") "$1" >&2 || true; return 1; fi
 }
@@ -305,6 +308,7 @@ run_wordfreq() {
 # -- temperature ---------------------------------------------------------------
 
 check_temperature() {
+  exited_0 || return 1
   local want ok err
   want=$(($(grep -c . apps/temperature/cities.csv) - 1))
   ok=$(grep -c ' C  (' "$1" || true) err=$(grep -c ' ERROR: ' "$1" || true)
@@ -312,6 +316,7 @@ check_temperature() {
   echo "all $want cities answered"
 }
 check_temperature_kill() {
+  exited_0 || return 1
   local want ok err
   want=$(($(grep -c . apps/temperature/cities.csv) - 1))
   ok=$(grep -c ' C  (' "$1" || true) err=$(grep -c " ERROR: service node '.*' is down" "$1" || true)
@@ -328,12 +333,38 @@ run_temperature() {
   fi
 }
 
+# -- errgroup (md5all) ----------------------------------------------------------
+
+eg_dir=""
+check_errgroup() {
+  exited_0 || return 1
+  if [ "$(cat "$1")" = "$(apps/errgroup/md5sum-of.sh "$eg_dir")" ]; then
+    echo "$(wc -l < "$1") sums = md5sum"
+  else echo "differs from md5sum"; return 1; fi
+}
+check_errgroup_kill() {
+  [ "$RUN_STATUS" = 1 ] || { echo "exit status $RUN_STATUS, expected 1 (the error)"; return 1; }
+  [ ! -s "$1" ] || { echo "a partial result was printed"; return 1; }
+  grep -q "worker node '.*' was lost mid-walk" "${1%.out}.err" || { echo "no node_down error"; return 1; }
+  echo "error (node lost mid-walk), no partial result"
+}
+run_errgroup() {
+  eg_dir=apps
+  [ $size = small ] && eg_dir=apps/errgroup
+  worker_args=(--digesters=2) crash_args=(--crash-after=2)
+  run errgroup ${#node_files[@]} "${#node_files[@]} nodes" check_errgroup 0 -- "$eg_dir"
+  if [ ${#node_files[@]} -ge 3 ]; then
+    run errgroup 3 "3 nodes, one killed" check_errgroup_kill 1 -- "$eg_dir"
+  fi
+}
+
 for app in $apps; do
   case $app in
     mandelbrot) run_mandelbrot ;;
     wordfreq) run_wordfreq ;;
     temperature) run_temperature ;;
-    *) echo "cluster-demo.sh: unknown app $app (mandelbrot, wordfreq, temperature)" >&2; exit 2 ;;
+    errgroup) run_errgroup ;;
+    *) echo "cluster-demo.sh: unknown app $app (mandelbrot, wordfreq, temperature, errgroup)" >&2; exit 2 ;;
   esac
 done
 
