@@ -14,20 +14,23 @@
 #
 # Usage: scripts/cluster-demo.sh [--bin=DIR] [--cluster=DIR] [--size=full|small]
 #                                [--apps="mandelbrot wordfreq temperature errgroup"]
-#                                [--free-ports] [--work=DIR]
+#                                [--file-ports] [--work=DIR]
 #   --bin      build tree with apps/<app>/<app> (default build/demo)
 #   --cluster  cluster directory (default config/cluster-3node)
 #   --size     full (default) or small (tiny inputs, for the tests)
 #   --apps     which apps to run, in this order (default: all four)
-#   --free-ports  listen on ports the OS picks instead of the files' ports
-#                 (tests; peers are then given on the command line)
+#   --file-ports  listen on the node files' ports (4301-4303) instead of fresh
+#                 free ones. Not the default: rotina listens without
+#                 SO_REUSEADDR (runtime/src/node_layer.cpp), so a port a node
+#                 just used stays blocked for a minute (TIME_WAIT) and the
+#                 next run on it fails. Peers are given on the command line.
 #   --work     directory for logs and outputs (default: a new temp directory)
 # Exit status: 0 if every run's result check passed, 1 otherwise, 130 on SIGINT.
 set -euo pipefail
 export LC_ALL=C
 
 bin=build/demo cluster=config/cluster-3node size=full apps="mandelbrot wordfreq temperature errgroup"
-free_ports=0 work=""
+free_ports=1 work=""
 for arg in "$@"; do
   case $arg in
     --bin=*) bin=${arg#*=} ;;
@@ -35,6 +38,7 @@ for arg in "$@"; do
     --size=full|--size=small) size=${arg#*=} ;;
     --apps=*) apps=${arg#*=} ;;
     --free-ports) free_ports=1 ;;
+    --file-ports) free_ports=0 ;;
     --work=*) work=${arg#*=} ;;
     *) echo "cluster-demo.sh: unknown argument $arg (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -184,7 +188,9 @@ run() {
   for ((i = 1; i < nodes; i++)); do
     run_peers[$i]="[\"${node_hosts[0]}:${run_ports[0]}\"]"
   done
-  echo "== $app on $nodes node(s): $label"
+  local where=""
+  for ((i = 0; i < nodes; i++)); do where+=" ${node_names[$i]}@${node_hosts[$i]}:${run_ports[$i]}"; done
+  echo "== $app: $label ($where )"
   local t0=$EPOCHREALTIME
   for ((i = 1; i < nodes; i++)); do
     local crash=()
