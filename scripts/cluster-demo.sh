@@ -298,10 +298,16 @@ check_wordfreq() {
   if [ "$(cat "$1")" = "$wf_expected" ]; then echo "top 20 = tr|sort|uniq -c"
   else echo "differs from the shell pipeline"; diff <(echo "$wf_expected") "$1" >&2 || true; return 1; fi
 }
+check_wordfreq_kill() {
+  check_wordfreq "$1" > /dev/null || { check_wordfreq "$1"; return 1; }
+  grep -q "worker node '.*' is down: [0-9]* documents in flight sent again" "${1%.out}.err" \
+    || { echo "the coordinator did not see the node go down"; return 1; }
+  echo "top 20 = tr|sort|uniq -c, $(sed -n 's/.*documents sent again: //p' "${1%.out}.err") documents sent again"
+}
 run_wordfreq() {
   local files
   mapfile -t files < <(find "$wf_dir" -mindepth 1 -maxdepth 1 -type f ! -name '*.*' | sort)
-  [ $size = small ] && files=("${files[@]:0:3}")
+  [ $size = small ] && files=("${files[@]:0:8}")
   local words=$work/words ranked=$work/ranked
   cat "${files[@]}" | tr -cs 'A-Za-z' '\n' | tr 'A-Z' 'a-z' | grep -v '^$' > "$words"
   sort "$words" | uniq -c | sort -k1,1nr -k2,2 > "$ranked"
@@ -309,6 +315,10 @@ run_wordfreq() {
                 head -20 "$ranked")
   worker_args=(--mappers=2) crash_args=()
   run wordfreq ${#node_files[@]} "${#node_files[@]} nodes" check_wordfreq 0 -- --mappers=2 --progress=1 "${files[@]}"
+  if [ ${#node_files[@]} -ge 3 ]; then # the counting all on the workers, one of which dies
+    worker_args=(--mappers=1) crash_args=(--crash-after=2)
+    run wordfreq 3 "3 nodes, one killed" check_wordfreq_kill 1 -- --mappers=0 --progress=1 "${files[@]}"
+  fi
 }
 
 # -- temperature ---------------------------------------------------------------

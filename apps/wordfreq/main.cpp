@@ -48,9 +48,11 @@
 // Run: wordfreq [--mappers=4] [--top=20] [--progress=0] [DIR|FILE...]
 //      (default DIR: /usr/share/games/fortunes)
 //      [--role=local|coordinator|worker] [--nodes=N] [--coordinator=NAME] [--join-timeout=20]
+//      [--crash-after=K]  (worker, a test switch: SIGKILL itself on taking its K-th document)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <deque>
 #include <fstream>
@@ -59,6 +61,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <rotina/chan.hpp>
 #include <rotina/goroutine.hpp>
@@ -76,10 +80,12 @@ using namespace rotina;
 using namespace wordfreq;
 
 std::atomic<int> docs_mapped{0}; // by this node's mappers
+int crash_after = 0;             // test switch (--crash-after, a worker's)
 
 task<> mapper(recv_chan<document> docs, send_chan<word_counts> partials) {
   while (auto d = co_await docs.recv()) {
-    ++docs_mapped;
+    if (++docs_mapped == crash_after)
+      ::kill(::getpid(), SIGKILL); // this node dies holding document d
     word_counts c = count_words(d->text);
     c.source = d->name;
     co_await partials.send(std::move(c));
@@ -332,6 +338,7 @@ int main(int argc, char** argv) {
     if (arg.rfind("--mappers=", 0) == 0) mappers = std::stoi(arg.substr(10));
     else if (arg.rfind("--top=", 0) == 0) top = std::stoi(arg.substr(6));
     else if (arg.rfind("--progress=", 0) == 0) progress = std::stoi(arg.substr(11));
+    else if (arg.rfind("--crash-after=", 0) == 0) crash_after = std::stoi(arg.substr(14));
     else if (arg.rfind("--", 0) == 0) { std::fprintf(stderr, "wordfreq: unknown flag %s\n", arg.c_str()); return 2; }
     else args.push_back(arg);
   } catch (const std::logic_error&) { // from std::stoi
@@ -344,6 +351,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!cluster::check_roles("wordfreq", ro, rt)) return 2;
+  if (crash_after != 0 && ro.role != "worker") { std::fprintf(stderr, "wordfreq: --crash-after is for --role=worker\n"); return 2; }
   if (ro.role == "worker") {
     if (!args.empty()) { std::fprintf(stderr, "wordfreq: a worker reads no files (the coordinator sends them)\n"); return 2; }
     return run_worker(rt, mappers, ro);
