@@ -173,18 +173,25 @@ task<error> hash_all_nodes(runtime& rt, fs::path root, std::map<std::string, std
   });
   g.go([&m, sums, lost, workers, c = ctx]() -> task<error> {
     std::set<std::string> ended; // nodes whose digesters all ended: they may leave
+    auto take = [&](const file_sum& r) {
+      if (r.name.empty())
+        ended.insert(r.node);
+      else
+        m[r.name] = r.md5;
+    };
     while (ended.size() < workers) {
       std::optional<file_sum> r;
       std::optional<std::string> gone;
       std::optional<unit> done;
       switch (co_await select(recv_case(sums, r), recv_case(lost, gone), recv_case(c.done(), done))) {
       case 0:
-        if (r && r->name.empty())
-          ended.insert(r->node);
-        else if (r)
-          m[r->name] = r->md5;
+        if (r)
+          take(*r);
         break;
       case 1:
+        // what the node sent before it left is in the buffer (its "done" too)
+        for (auto t = sums.try_recv(); t.value; t = sums.try_recv())
+          take(*t.value);
         if (!ended.count(*gone))
           co_return error{errc::node_down, "worker node '" + *gone + "' was lost mid-walk"};
         break;

@@ -183,20 +183,28 @@ int run_coordinator(runtime& rt, const cluster::role_options& ro, const std::str
   ticker tick{rt, std::chrono::milliseconds{250}};
   auto last = std::chrono::steady_clock::now();
   char buf[160];
+  auto take = [&](const reading& r) {
+    if (owner.count(r.city) && !answer.count(r.city)) {
+      std::snprintf(buf, sizeof buf, "%-14s %5.1f C  (%s)", r.city.c_str(), r.celsius,
+                    r.node.c_str());
+      answer[r.city] = buf;
+    }
+    last = std::chrono::steady_clock::now();
+  };
   while (answer.size() < cities.size()) {
     std::optional<reading> r;
     std::optional<std::string> gone;
     switch (select_blocking(recv_case(readings, r), recv_case(lost, gone), recv_case(tick.c()))) {
     case 0:
-      if (r && owner.count(r->city) && !answer.count(r->city)) {
-        std::snprintf(buf, sizeof buf, "%-14s %5.1f C  (%s)", r->city.c_str(), r->celsius,
-                      r->node.c_str());
-        answer[r->city] = buf;
-      }
-      last = std::chrono::steady_clock::now();
+      if (r)
+        take(*r);
       break;
     case 1:
       live.erase(*gone);
+      // a reading whose send completed is in the buffer: it counts, even if
+      // select chose the node's end first
+      for (auto t = readings.try_recv(); t.value; t = readings.try_recv())
+        take(*t.value);
       for (auto& [name, node_name] : owner)
         if (node_name == *gone && !answer.count(name))
           answer[name] = name + std::string(name.size() < 14 ? 14 - name.size() : 0, ' ')
