@@ -44,6 +44,12 @@ for arg in "$@"; do
   esac
 done
 
+# paths given relative to the caller's directory; then work from the repository
+# root (the checks read apps/temperature/cities.csv, apps/errgroup/md5sum-of.sh)
+bin=$(realpath -m "$bin") cluster=$(realpath -m "$cluster")
+[ -z "$work" ] || work=$(realpath -m "$work")
+cd "$(dirname "$0")/.."
+
 # -- cluster.conf --------------------------------------------------------------
 
 coordinator_file=node-a.ini worker_files="node-b.ini node-c.ini" join_timeout=20 app_timeout=300
