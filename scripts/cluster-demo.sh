@@ -143,8 +143,9 @@ is_tty=0
 # show_progress PID ERRLOG: until PID ends (at most app-timeout), shows the last
 # "progress D/T" line of ERRLOG. Returns 1 on timeout.
 show_progress() {
-  local pid=$1 err=$2 start=$SECONDS last="" quarter=-1
-  while kill -0 "$pid" 2>/dev/null; do
+  local pid=$1 err=$2 start=$SECONDS last="" quarter=-1 alive=1
+  while [ $alive = 1 ]; do
+    kill -0 "$pid" 2>/dev/null || alive=0 # one last look after it ended
     if [ $((SECONDS - start)) -ge "$app_timeout" ]; then
       echo "  timed out after ${app_timeout}s (cluster.conf app-timeout)"; return 1
     fi
@@ -162,7 +163,7 @@ show_progress() {
         quarter=$((pct / 25)); echo "  progress: $p ($pct%)"
       fi
     fi
-    sleep 0.2
+    [ $alive = 0 ] || sleep 0.2
   done
   [ $is_tty = 1 ] && [ -n "$last" ] && printf '\n'
   return 0
