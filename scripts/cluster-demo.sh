@@ -20,10 +20,11 @@
 #   --size     full (default) or small (tiny inputs, for the tests)
 #   --apps     which apps to run, in this order (default: all four)
 #   --file-ports  listen on the node files' ports (4301-4303) instead of fresh
-#                 free ones. Not the default: rotina listens without
-#                 SO_REUSEADDR (runtime/src/node_layer.cpp), so a port a node
-#                 just used stays blocked for a minute (TIME_WAIT) and the
-#                 next run on it fails. Peers are given on the command line.
+#                 free ones. Not the default: other programs (parallel tests)
+#                 may use those ports, and with CAF's own listener (before the
+#                 transport gate) a port a node just used stays blocked for a
+#                 minute (TIME_WAIT, no SO_REUSEADDR). Peers are always given
+#                 on the command line.
 #   --work     directory for logs and outputs (default: a new temp directory)
 # Exit status: 0 if every run's result check passed, 1 otherwise, 130 on SIGINT.
 set -euo pipefail
