@@ -1,9 +1,12 @@
 # rotina: the two commands of the README.
 #   make demo   install missing packages, Release build with clang++ (in
 #               build/demo; g++ 12 miscompiles coroutines, docs/gcc12.md), run
-#               the sample apps one after another (hello, stock, pipeline,
-#               workers, sieve, select, temperature, errgroup, mandelbrot,
-#               wordfreq)
+#               the single-node sample apps one after another (hello, stock,
+#               pipeline, workers, sieve, select, temperature, errgroup,
+#               mandelbrot, wordfreq), then the multi-node demo:
+#               scripts/cluster-demo.sh starts the node processes of
+#               config/cluster-3node/ and runs the multi-node apps across them
+#               (DEMO_SIZE=small for a quick run)
 #   make test   install missing packages, then build and test with clang++
 #               and g++ under ASan+UBSan (-Werror), once more in Release (with
 #               the benchmarks, each run once at a tiny size: ctest -L bench), and
@@ -35,11 +38,12 @@ DEMO_APPS := hello stock pipeline workers sieve select temperature errgroup \
              mandelbrot wordfreq
 # clang++: Debian 12's g++ 12 miscompiles coroutine code (docs/gcc12.md).
 DEMO_CXX ?= clang++
+DEMO_SIZE ?= full
 
 demo: deps
 	$(CMAKE) -S . -B build/demo -DCMAKE_CXX_COMPILER=$(DEMO_CXX) \
 	  -DCMAKE_BUILD_TYPE=Release -DROTINA_BUILD_TESTS=OFF
-	$(CMAKE) --build build/demo -j$(JOBS) --target $(DEMO_APPS)
+	$(CMAKE) --build build/demo -j$(JOBS) --target $(DEMO_APPS) mandelbrot_reference
 	@for app in $(DEMO_APPS); do \
 	  case $$app in \
 	    hello) args="--config-file=config/default.ini" ;; \
@@ -51,6 +55,8 @@ demo: deps
 	  echo; echo "== $$app $$args"; \
 	  build/demo/apps/$$app/$$app $$args; \
 	done
+	@echo; echo "== the multi-node demo: scripts/cluster-demo.sh (config/cluster-3node/)"
+	scripts/cluster-demo.sh --bin=build/demo --cluster=config/cluster-3node --size=$(DEMO_SIZE)
 
 # -- tests ---------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(cmake make g++ clang libclang-rt-14-dev libcaf-dev
           libboost-test-dev libbenchmark-dev ccache
-          libpng-dev libssl-dev openssl gnuplot-nox fortunes fortunes-min)
+          libpng-dev libssl-dev openssl gnuplot-nox fortunes fortunes-min
+          util-linux python3)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -97,14 +97,31 @@ typename Inspector::result_type inspect(Inspector& f, row_result& x) {
 /// faults are the test switches of at-least-once delivery: a worker sends
 /// every `dup_every`-th row twice (a redelivery) and does not send every
 /// `lose_every`-th row at all (as if its node died with it); 0 = off.
+/// `crash_after` (a worker node's own switch, never sent) makes the node kill
+/// itself with SIGKILL when its workers have taken that many rows, holding
+/// the last one: a real node death in the middle of a render.
 struct faults {
   int dup_every = 0;
   int lose_every = 0;
+  int crash_after = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, faults& x) {
   return f(caf::meta::type_name("mandelbrot.faults"), x.dup_every, x.lose_every);
+}
+
+/// assignment is what a worker node gets from the coordinator before it
+/// starts its workers (the arguments of a later remote `go`): the frame and
+/// the fault switches.
+struct assignment {
+  frame f;
+  faults fx;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, assignment& x) {
+  return f(caf::meta::type_name("mandelbrot.assignment"), x.f, x.fx);
 }
 
 // -- command line -------------------------------------------------------------
@@ -115,10 +132,12 @@ struct app_options {
   int workers = 4;
   faults fx;
   std::string out = "mandelbrot.png";
+  int stall_timeout = 10; // coordinator: seconds without a row before rows in flight go out again
+  int progress = 0;       // 1: print "progress DONE/TOTAL" lines on stderr
 };
 
 /// Parses `--width= --height= --max-iter= --workers= --out= --duplicate-every=
-/// --lose-every=` into `o`. Prints an error naming the flag and returns false
+/// --lose-every= --crash-after= --stall-timeout= --progress=` into `o`. Prints an error naming the flag and returns false
 /// on an unknown flag, a bad number or a value out of range.
 inline bool parse_options(const std::vector<std::string>& args, app_options& o) {
   for (auto& arg : args) {
@@ -128,6 +147,8 @@ inline bool parse_options(const std::vector<std::string>& args, app_options& o) 
       {"--width", &o.f.width},          {"--height", &o.f.height},
       {"--max-iter", &o.f.max_iter},    {"--workers", &o.workers},
       {"--duplicate-every", &o.fx.dup_every}, {"--lose-every", &o.fx.lose_every},
+      {"--crash-after", &o.fx.crash_after},   {"--stall-timeout", &o.stall_timeout},
+      {"--progress", &o.progress},
     };
     bool known = false;
     for (auto& [name, target] : ints)
@@ -150,8 +171,8 @@ inline bool parse_options(const std::vector<std::string>& args, app_options& o) 
       return false;
     }
   }
-  if (o.f.width < 1 || o.f.height < 1 || o.f.max_iter < 1 || o.workers < 1) {
-    std::fprintf(stderr, "mandelbrot: --width, --height, --max-iter, --workers must be >= 1\n");
+  if (o.f.width < 1 || o.f.height < 1 || o.f.max_iter < 1 || o.workers < 1 || o.stall_timeout < 1) {
+    std::fprintf(stderr, "mandelbrot: --width, --height, --max-iter, --workers, --stall-timeout must be >= 1\n");
     return false;
   }
   if (int64_t{o.f.width} * o.f.height > int64_t{1} << 26) {

@@ -36,10 +36,12 @@ typename Inspector::result_type inspect(Inspector& f, document& x) {
 }
 
 /// word_counts maps each word to its number of occurrences; `words` is the
-/// sum of all counts.
+/// sum of all counts; `source` names the document a partial count is of (the
+/// key of at-least-once de-duplication across nodes; "" for a merged total).
 struct word_counts {
   std::map<std::string, int64_t> counts;
   int64_t words = 0;
+  std::string source;
 
   word_counts() = default;
 
@@ -53,7 +55,7 @@ struct word_counts {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, word_counts& x) {
-  return f(caf::meta::type_name("wordfreq.word_counts"), x.counts, x.words);
+  return f(caf::meta::type_name("wordfreq.word_counts"), x.counts, x.words, x.source);
 }
 
 /// Counts the words of `text`: maximal runs of ASCII letters, lowercased; every
