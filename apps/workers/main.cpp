@@ -42,15 +42,15 @@
 #include <rotina/runtime.hpp>
 
 using namespace rotina;
-using result = std::pair<int, int>; // job, job * 2
+using job_result = std::pair<int, int>; // job, job * 2
 
-task<> worker(int id, recv_chan<int> jobs, send_chan<result> results,
+task<> worker(int id, recv_chan<int> jobs, send_chan<job_result> results,
               std::chrono::milliseconds latency) {
   while (auto j = co_await jobs.recv()) {
     std::fprintf(stderr, "worker %d started  job %d\n", id, *j);
     co_await sleep(latency); // the work
     std::fprintf(stderr, "worker %d finished job %d\n", id, *j);
-    co_await results.send(result{*j, *j * 2});
+    co_await results.send(job_result{*j, *j * 2});
   }
 }
 
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   const int num_jobs = 5;
   auto start = std::chrono::steady_clock::now();
   auto jobs = make_chan<int>(rt, num_jobs);
-  auto results = make_chan<result>(rt, num_jobs);
+  auto results = make_chan<job_result>(rt, num_jobs);
   for (int w = 1; w <= 3; ++w)
     go(rt, worker, w, jobs, results, latency);
   for (int j = 1; j <= num_jobs; ++j)
