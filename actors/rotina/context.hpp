@@ -323,7 +323,7 @@ public:
     return static_cast<bool>(early_);
   }
 
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
+  bool await_suspend(std::coroutine_handle<> h) {
     return sel_.await_suspend(h);
   }
 
@@ -365,7 +365,7 @@ public:
     return static_cast<bool>(early_);
   }
 
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
+  bool await_suspend(std::coroutine_handle<> h) {
     return sel_.await_suspend(h);
   }
 

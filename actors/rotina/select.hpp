@@ -105,20 +105,25 @@ public:
     return false;
   }
 
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
+  bool await_suspend(std::coroutine_handle<> h) {
     h_ = h;
     auto ptrs = cases_.bind();
     if (select_has_remote(ptrs, size)) {
       // Another node's channel cannot be locked from here: run the remote
-      // path as a child task of this goroutine.
+      // path as a child task of this goroutine, until it waits or finishes.
+      // (No symmetric transfer back to h for a ready select: g++ 12 does not
+      // make it a tail call, and a loop of ready selects would overflow the
+      // stack.) It can resume only in a later run of this goroutine's actor,
+      // so setting its continuation afterwards is race-free.
       remote_ = select_remote(ptrs, size);
+      remote_.handle().resume();
+      if (remote_.done())
+        return false;
       remote_.handle().promise().set_continuation(h);
-      return remote_.handle();
+      return true;
     }
     chosen_ = select_begin(ptrs, size, &sel_, &park_self, this);
-    if (chosen_ < 0)
-      return std::noop_coroutine();
-    return h;
+    return chosen_ < 0;
   }
 
   /// Returns the index of the case that ran (its position in the argument
