@@ -617,6 +617,7 @@ caf::actor chan_actor_of(const chan_ref& st) {
   // another owner (a remote try_send, close or len), which it would
   // otherwise deadlock with until request-timeout.
   auto result = sys.spawn<caf::detached>(chan_actor_impl<T>, st);
+  track_chan_actor(chan_runtime(*st.get()), result);
   id.actor = caf::actor_cast<caf::weak_actor_ptr>(result);
   return result;
 }

@@ -40,10 +40,17 @@ public:
       gone.swap(exported);
       proxies.swap(this->proxies);
     }
+    std::vector<caf::actor_addr> chans;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      chans.swap(chan_actors);
+    }
     for (auto& addr : proxies)
       caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
     for (auto& [id, entry] : gone)
       caf::anon_send_exit(entry.first, caf::exit_reason::user_shutdown);
+    for (auto& addr : chans)
+      caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
   }
 
   bool idle() override {
@@ -74,6 +81,8 @@ public:
   bool canceled = false;
   std::unordered_map<caf::actor_id, std::pair<caf::actor, chan_ref>> exported;
   std::vector<caf::actor_addr> proxies;
+  /// Every channel actor of this runtime (detached: ended at cancel).
+  std::vector<caf::actor_addr> chan_actors;
   std::shared_ptr<std::atomic<size_t>> parked_ops
     = std::make_shared<std::atomic<size_t>>(0);
 };
@@ -470,8 +479,28 @@ void export_chan(runtime& rt, const caf::actor& actor, const chan_ref& st) {
   auto& reg = registry_of(rt);
   std::lock_guard<std::mutex> guard{reg.mtx};
   if (reg.canceled)
-    return;
+    return; // track_chan_actor ended it already
   reg.exported.emplace(actor.id(), std::make_pair(actor, st));
+}
+
+void track_chan_actor(runtime& rt, const caf::actor& actor) {
+  auto& reg = registry_of(rt);
+  {
+    std::lock_guard<std::mutex> guard{reg.mtx};
+    if (!reg.canceled) {
+      auto& xs = reg.chan_actors;
+      xs.erase(std::remove_if(xs.begin(), xs.end(),
+                              [](const caf::actor_addr& x) {
+                                return caf::actor_cast<caf::strong_actor_ptr>(
+                                         x)
+                                       == nullptr;
+                              }),
+               xs.end());
+      xs.push_back(actor.address());
+      return;
+    }
+  }
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
 const remote_handle* remote_handle_of(const chan_base& c) noexcept {

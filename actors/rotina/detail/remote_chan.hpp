@@ -169,6 +169,11 @@ chan_ref make_remote_chan(runtime& rt, const elem_type& type,
 /// (until the runtime shuts down, which ends the actor).
 void export_chan(runtime& rt, const caf::actor& actor, const chan_ref& st);
 
+/// Remembers a channel's (detached) actor so that the runtime's shutdown
+/// ends it: a detached actor still alive at ~actor_system would make it wait
+/// for ever. An actor made after the shutdown began is ended at once.
+void track_chan_actor(runtime& rt, const caf::actor& actor);
+
 /// The handle a remote core was made from, or null for a local channel.
 const remote_handle* remote_handle_of(const chan_base& c) noexcept;
 
