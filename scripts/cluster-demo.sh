@@ -331,7 +331,7 @@ run_wordfreq() {
   worker_args=(--mappers=2) crash_args=()
   run wordfreq ${#node_files[@]} "${#node_files[@]} nodes" check_wordfreq 0 -- --mappers=2 --progress=1 "${files[@]}"
   if [ ${#node_files[@]} -ge 3 ]; then # the counting all on the workers, one of which dies
-    worker_args=(--mappers=1) crash_args=(--crash-after=2)
+    worker_args=(--mappers=1) crash_args=(--crash-after=1)
     run wordfreq 3 "3 nodes, one killed" check_wordfreq_kill 1 -- --mappers=0 --progress=1 "${files[@]}"
   fi
 }
@@ -382,7 +382,7 @@ check_errgroup_kill() {
 run_errgroup() {
   eg_dir=apps
   [ $size = small ] && eg_dir=apps/errgroup
-  worker_args=(--digesters=2) crash_args=(--crash-after=2)
+  worker_args=(--digesters=2) crash_args=(--crash-after=1)
   run errgroup ${#node_files[@]} "${#node_files[@]} nodes" check_errgroup 0 -- "$eg_dir"
   if [ ${#node_files[@]} -ge 3 ]; then
     run errgroup 3 "3 nodes, one killed" check_errgroup_kill 1 -- "$eg_dir"
