@@ -42,6 +42,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -57,6 +58,7 @@
 #include <rotina/remote.hpp>
 #include <rotina/runtime.hpp>
 #include <rotina/select.hpp>
+#include <rotina/time.hpp>
 #include <rotina/type_registry.hpp>
 #include <rotina/wait_group.hpp>
 
@@ -208,8 +210,10 @@ int run_coordinator(runtime& rt, const cluster::role_options& ro, const std::str
   auto files = make_chan<file_job>(rt);
   auto sums = make_chan<file_sum>(rt, 16);
   auto lost = make_chan<std::string>(rt, 64);
+  auto ready = make_chan<std::string>(rt, 64);
   rt.publish("errgroup.files", files);
   rt.publish("errgroup.sums", sums);
+  rt.publish("errgroup.ready", ready);
   cluster::announce("errgroup", ro, rt);
   if (ro.nodes < 2) {
     std::fprintf(stderr, "errgroup: --role=coordinator needs --nodes >= 2 (its digesters are on worker nodes)\n");
@@ -221,6 +225,16 @@ int run_coordinator(runtime& rt, const cluster::role_options& ro, const std::str
     return 1;
   for (auto& p : *peers)
     rt.on_node_down(p, [lost](const node& n, const error&) { (void) lost.try_send(n.name); });
+  // Every worker node says it is ready (its digesters started) before the
+  // walk begins, so that no node joins a walk that is already over.
+  for (size_t n = 0; n < peers->size(); ++n) {
+    auto deadline = after(rt, std::chrono::seconds{ro.join_timeout_s});
+    std::optional<std::string> who;
+    if (select_blocking(recv_case(ready, who), recv_case(deadline)) != 0 || !who) {
+      std::fprintf(stderr, "errgroup: %zu worker nodes did not get ready\n", peers->size() - n);
+      return 1;
+    }
+  }
   std::map<std::string, std::string> m;
   error err;
   wait_group wg{rt};
@@ -242,8 +256,10 @@ int run_worker(runtime& rt, const cluster::role_options& ro, int digesters, int 
     return 1;
   auto files = cluster::lookup<chan<file_job>>(rt, *coord, "errgroup.files", bound);
   auto sums = cluster::lookup<chan<file_sum>>(rt, *coord, "errgroup.sums", bound);
-  if (!files || !sums) {
-    std::fprintf(stderr, "errgroup: %s\n", (!files ? files.error() : sums.error()).message().c_str());
+  auto ready = cluster::lookup<chan<std::string>>(rt, *coord, "errgroup.ready", bound);
+  if (!files || !sums || !ready) {
+    auto e = !files ? files.error() : !sums ? sums.error() : ready.error();
+    std::fprintf(stderr, "errgroup: %s\n", e.message().c_str());
     return 1;
   }
   auto name = rt.self().name;
@@ -273,6 +289,12 @@ int run_worker(runtime& rt, const cluster::role_options& ro, int digesters, int 
       report(e);
     }
   });
+  // The digesters are started (their receives go out first): say ready.
+  try {
+    ready->send_blocking(name);
+  } catch (const panic_error& e) {
+    report(e);
+  }
   all.wait_blocking();
   if (failed)
     return 1;
