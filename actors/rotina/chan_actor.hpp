@@ -31,11 +31,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <vector>
 #include <mutex>
 #include <new>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 #include <caf/binary_deserializer.hpp>
@@ -172,8 +172,7 @@ public:
   void answer(runtime& rt) {
     if (reply_to_) {
       if (is_send_) {
-        caf::anon_send(reply_to_, rc_sent_atom::value, seq_, w.ok,
-                       uint64_t{0});
+        caf::anon_send(reply_to_, rc_sent_atom::value, seq_, w.ok, uint64_t{0});
       } else if (w.ok) {
         slot_.set_full();
         caf::anon_send(reply_to_, rc_value_atom::value, seq_,
@@ -295,8 +294,8 @@ void watch_node(caf::stateful_actor<chan_actor_state<T>>* self,
   };
   if (!peer) {
     // Not a handshaken peer (or gone already): treat it as down at once.
-    caf::anon_send(caf::actor_cast<caf::actor>(self), chan_peer_down_atom::value,
-                   id);
+    caf::anon_send(caf::actor_cast<caf::actor>(self),
+                   chan_peer_down_atom::value, id);
     return;
   }
   rt.on_node_down(*peer, notify);
@@ -351,13 +350,12 @@ struct request_park {
     auto id = s.next_id++;
     auto sender = self->current_sender();
     auto from = sender != nullptr ? sender->node() : self->node();
-    auto p = ctx->reply_to
-               ? std::make_unique<request_parker<T>>(
-                 caf::actor_cast<caf::actor>(self), id, ctx->reply_to,
-                 ctx->seq, ctx->is_send, from)
-               : std::make_unique<request_parker<T>>(
-                 caf::actor_cast<caf::actor>(self), id,
-                 self->make_response_promise(), ctx->is_send, from);
+    auto p = ctx->reply_to ? std::make_unique<request_parker<T>>(
+               caf::actor_cast<caf::actor>(self), id, ctx->reply_to, ctx->seq,
+               ctx->is_send, from)
+                           : std::make_unique<request_parker<T>>(
+                             caf::actor_cast<caf::actor>(self), id,
+                             self->make_response_promise(), ctx->is_send, from);
     if (from != self->node())
       watch_node(self, from);
     if (ctx->is_send)

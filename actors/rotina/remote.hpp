@@ -57,7 +57,8 @@ struct wire_type_name<recv_chan<U>> {
   }
 };
 
-// -- the typed half of a remote core --------------------------------------------
+// -- the typed half of a remote core
+// --------------------------------------------
 
 /// How long a proxy keeps credit it does not use before giving it back (so a
 /// producer that stopped does not keep the owner's slots from local senders).
@@ -99,13 +100,10 @@ caf::behavior proxy_impl(caf::stateful_actor<proxy_state<T>>* self,
       std::lock_guard<std::mutex> guard{st.mtx};
       st.flush_locked();
     },
-    [self](rc_ready_atom, uint64_t seq) {
-      self->state.st->fire_watch(seq);
-    },
+    [self](rc_ready_atom, uint64_t seq) { self->state.st->fire_watch(seq); },
     [self](rc_linger_atom, uint64_t seen) {
       if (auto next = self->state.st->linger(seen))
-        self->delayed_send(self, linger_interval, rc_linger_atom::value,
-                           *next);
+        self->delayed_send(self, linger_interval, rc_linger_atom::value, *next);
     },
     [self](rc_value_atom, uint64_t seq, W& value, bool ok) {
       auto& st = *self->state.st;
@@ -149,7 +147,7 @@ struct remote_ops_of {
     case try_code::closed:
       return op_status::closed;
     default:
-      (void) st;
+      (void)st;
       return op_status::blocked;
     }
   }
@@ -203,11 +201,12 @@ struct remote_ops_of {
     return result;
   }
 
-  static inline const remote_ops table{&spawn_proxy, &post_send,
-                                       &append_push, &try_send, &try_recv};
+  static inline const remote_ops table{&spawn_proxy, &post_send, &append_push,
+                                       &try_send, &try_recv};
 };
 
-// -- conversions ----------------------------------------------------------------
+// -- conversions
+// ----------------------------------------------------------------
 
 /// The remote_handle of a channel handle of kind `kind`.
 template <class T>
@@ -217,16 +216,16 @@ remote_handle to_remote_handle_impl(runtime& rt, const chan_ref& st,
                 "a channel that crosses nodes needs a default-constructible "
                 "element type");
   if (!st)
-    throw panic_error{
-      error{errc::misuse, "a nil channel cannot cross nodes (Go: a nil "
-                          "channel value has no identity to send)"}};
+    throw panic_error{error{errc::misuse,
+                            "a nil channel cannot cross nodes (Go: a nil "
+                            "channel value has no identity to send)"}};
   auto type = wire_type_name<T>::get();
   if (type.empty())
-    throw panic_error{error{
-      errc::misuse, std::string{"a channel whose element type ("}
-                      + typeid(T).name()
-                      + ") is not registered cannot cross nodes: call "
-                        "rotina::register_type<T>(\"name\") on every node"}};
+    throw panic_error{
+      error{errc::misuse,
+            std::string{"a channel whose element type ("} + typeid(T).name()
+              + ") is not registered cannot cross nodes: call "
+                "rotina::register_type<T>(\"name\") on every node"}};
   if (auto h = remote_handle_of(*st.get())) {
     auto copy = *h;
     copy.kind = kind;
@@ -318,7 +317,8 @@ recv_chan<U> wire_traits<recv_chan<U>>::from(remote_handle&& x, runtime& rt) {
 
 namespace rotina {
 
-// -- runtime::publish / runtime::lookup of channel handles ----------------------
+// -- runtime::publish / runtime::lookup of channel handles
+// ----------------------
 
 /// The handle `rt.publish(name, ch)` enters in the directory.
 template <class T>

@@ -27,7 +27,8 @@ namespace {
 constexpr uint32_t max_batch_count = 512;
 constexpr size_t max_batch_bytes = 64 * 1024;
 
-// -- per-runtime registry ---------------------------------------------------------
+// -- per-runtime registry
+// ---------------------------------------------------------
 
 class remote_registry final : public runtime_extension {
 public:
@@ -101,7 +102,8 @@ remote_registry& registry_of(runtime& rt) {
     rt.extension(registry_slot(), make_registry));
 }
 
-// -- remote_chan ------------------------------------------------------------------
+// -- remote_chan
+// ------------------------------------------------------------------
 
 class remote_chan final : public chan_base {
 public:
@@ -183,8 +185,7 @@ public:
     bool closed_now = false;
     std::optional<error> fault;
     self
-      ->request(st_->handle.actor, rt.request_timeout(),
-                chan_close_atom::value)
+      ->request(st_->handle.actor, rt.request_timeout(), chan_close_atom::value)
       .receive([&]() { closed_now = true; },
                [&](caf::error& err) {
                  auto e = from_caf_error(err);
@@ -307,7 +308,8 @@ private:
 
 } // namespace
 
-// -- remote_state -----------------------------------------------------------------
+// -- remote_state
+// -----------------------------------------------------------------
 
 remote_state::remote_state(runtime& rt, remote_handle h, const remote_ops& ops)
   : rt(rt.ref()), handle(std::move(h)), ops(&ops),
@@ -420,7 +422,8 @@ runtime& remote_state::get_runtime() {
   return rt.get("rotina::chan (remote)");
 }
 
-// -- entry points -----------------------------------------------------------------
+// -- entry points
+// -----------------------------------------------------------------
 
 chan_ref make_remote_chan(runtime& rt, const elem_type& type,
                           const remote_ops& ops, remote_handle h) {
@@ -458,8 +461,7 @@ chan_ref make_remote_chan(runtime& rt, const elem_type& type,
       auto& ps = reg.proxies;
       ps.erase(std::remove_if(ps.begin(), ps.end(),
                               [](const caf::actor_addr& x) {
-                                return caf::actor_cast<caf::strong_actor_ptr>(
-                                         x)
+                                return caf::actor_cast<caf::strong_actor_ptr>(x)
                                        == nullptr;
                               }),
                ps.end());
@@ -491,8 +493,7 @@ void track_chan_actor(runtime& rt, const caf::actor& actor) {
       auto& xs = reg.chan_actors;
       xs.erase(std::remove_if(xs.begin(), xs.end(),
                               [](const caf::actor_addr& x) {
-                                return caf::actor_cast<caf::strong_actor_ptr>(
-                                         x)
+                                return caf::actor_cast<caf::strong_actor_ptr>(x)
                                        == nullptr;
                               }),
                xs.end());

@@ -16,9 +16,9 @@
 #include "rotina/select.hpp"
 
 #include <algorithm>
-#include <string>
 #include <chrono>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "chan_core.hpp"
@@ -139,27 +139,24 @@ bool select_has_remote(select_case_base** cases, int32_t n) noexcept {
 
 namespace {
 
-/// One round of waiting of a select with remote cases: a notify-only waiter
-/// per case (linked locally, or registered at the remote owner), one claim
-/// flag for the round; the first case that may proceed fires it and wakes
-/// the goroutine, which withdraws the others and tries again. Not an
-/// aggregate (g++ 12, docs/design.md).
-class notify_wait {
+/// The notify-only waiters of one round of waiting of a select with remote
+/// cases: one per case (linked locally, or registered at the remote owner),
+/// one claim flag for the round; the first case that may proceed fires it
+/// and wakes `who`, after which the others are withdrawn and the select
+/// tries again.
+class notify_set {
 public:
-  notify_wait(select_case_base** cases, int32_t n) noexcept
+  notify_set(select_case_base** cases, int32_t n) noexcept
     : cases_(cases), n_(n) {
     // nop
   }
 
-  notify_wait(const notify_wait&) = delete;
-  notify_wait& operator=(const notify_wait&) = delete;
+  notify_set(const notify_set&) = delete;
+  notify_set& operator=(const notify_set&) = delete;
 
-  bool await_ready() const noexcept {
-    return false;
-  }
-
-  bool await_suspend(std::coroutine_handle<> h) {
-    auto who = park_current(h, &cancel, this);
+  /// Links a waiter per case; a case that is ready now wakes `who` at once
+  /// and ends the registering.
+  void link(parker* who) {
     for (int32_t i = 0; i < n_; ++i) {
       if (cases_[i]->is_default())
         continue;
@@ -169,26 +166,14 @@ public:
       w.case_index = i;
       w.who = who;
       if (cases_[i]->watch(&w)) {
-        // Ready now (not linked): wake at once and stop registering.
         fire_notify(&w);
         break;
       }
       linked_[i] = true;
     }
-    return true;
   }
 
-  void await_resume() noexcept {
-    unwatch_all();
-  }
-
-private:
-  static bool cancel(void* ptr) noexcept {
-    static_cast<notify_wait*>(ptr)->unwatch_all();
-    return false;
-  }
-
-  void unwatch_all() noexcept {
+  void unlink_all() noexcept {
     for (int32_t i = 0; i < n_; ++i)
       if (linked_[i]) {
         cases_[i]->unwatch(&ws_[i]);
@@ -196,6 +181,7 @@ private:
       }
   }
 
+private:
   select_case_base** cases_;
   int32_t n_;
   select_state once_;
@@ -203,29 +189,63 @@ private:
   bool linked_[16] = {};
 };
 
+/// `co_await` of one round of waiting (a goroutine). Not an aggregate
+/// (g++ 12, docs/design.md).
+class notify_wait {
+public:
+  notify_wait(select_case_base** cases, int32_t n) noexcept : set_(cases, n) {
+    // nop
+  }
+
+  bool await_ready() const noexcept {
+    return false;
+  }
+
+  bool await_suspend(std::coroutine_handle<> h) {
+    set_.link(park_current(h, &cancel, this));
+    return true;
+  }
+
+  void await_resume() noexcept {
+    set_.unlink_all();
+  }
+
+private:
+  static bool cancel(void* ptr) noexcept {
+    static_cast<notify_wait*>(ptr)->set_.unlink_all();
+    return false;
+  }
+
+  notify_set set_;
+};
+
+/// Tries the cases one by one in Go's pollorder (a uniformly random
+/// permutation; the first case that can proceed is chosen, so each ready
+/// case is equally likely). Returns its index, else the default case's, else
+/// -1.
+int32_t select_try_pollorder(select_case_base** cases, int32_t n) {
+  int32_t order[16];
+  for (int32_t i = 0; i < n; ++i)
+    order[i] = i;
+  for (int32_t i = n - 1; i > 0; --i)
+    std::swap(order[i], order[fast_random(static_cast<uint32_t>(i + 1))]);
+  int32_t dflt = -1;
+  for (int32_t k = 0; k < n; ++k) {
+    auto i = order[k];
+    if (cases[i]->is_default())
+      dflt = i;
+    else if (cases[i]->try_now() != op_status::blocked)
+      return i;
+  }
+  return dflt;
+}
+
 } // namespace
 
 task<int32_t> select_remote(select_case_base** cases, int32_t n) {
   for (;;) {
-    // Go's pollorder: a uniformly random permutation; the first case that
-    // can proceed is chosen, so each ready case is equally likely.
-    int32_t order[16];
-    for (int32_t i = 0; i < n; ++i)
-      order[i] = i;
-    for (int32_t i = n - 1; i > 0; --i)
-      std::swap(order[i], order[fast_random(static_cast<uint32_t>(i + 1))]);
-    int32_t dflt = -1;
-    for (int32_t k = 0; k < n; ++k) {
-      auto i = order[k];
-      if (cases[i]->is_default()) {
-        dflt = i;
-        continue;
-      }
-      if (cases[i]->try_now() != op_status::blocked)
-        co_return i;
-    }
-    if (dflt >= 0)
-      co_return dflt;
+    if (auto chosen = select_try_pollorder(cases, n); chosen >= 0)
+      co_return chosen;
     co_await notify_wait{cases, n};
   }
 }
@@ -245,44 +265,13 @@ int32_t select_blocking_impl(select_case_base** cases, int32_t n) {
   if (select_has_remote(cases, n)) {
     // select_remote's loop, sleeping on this thread.
     for (;;) {
-      int32_t order[16];
-      for (int32_t i = 0; i < n; ++i)
-        order[i] = i;
-      for (int32_t i = n - 1; i > 0; --i)
-        std::swap(order[i], order[fast_random(static_cast<uint32_t>(i + 1))]);
-      int32_t dflt = -1;
-      for (int32_t k = 0; k < n; ++k) {
-        auto i = order[k];
-        if (cases[i]->is_default()) {
-          dflt = i;
-          continue;
-        }
-        if (cases[i]->try_now() != op_status::blocked)
-          return i;
-      }
-      if (dflt >= 0)
-        return dflt;
+      if (auto chosen = select_try_pollorder(cases, n); chosen >= 0)
+        return chosen;
       thread_parker sleeper;
-      select_state once;
-      waiter ws[16];
-      bool linked[16] = {};
-      for (int32_t i = 0; i < n; ++i) {
-        if (cases[i]->is_default())
-          continue;
-        ws[i].notify = true;
-        ws[i].sel = &once;
-        ws[i].case_index = i;
-        ws[i].who = &sleeper;
-        if (cases[i]->watch(&ws[i])) {
-          fire_notify(&ws[i]);
-          break;
-        }
-        linked[i] = true;
-      }
+      notify_set set{cases, n};
+      set.link(&sleeper);
       sleeper.wait();
-      for (int32_t i = 0; i < n; ++i)
-        if (linked[i])
-          cases[i]->unwatch(&ws[i]);
+      set.unlink_all();
     }
   }
   thread_parker sleeper;

@@ -122,11 +122,11 @@ caf::actor wait_group_state::go(std::unique_ptr<body_base> b, go_options opts) {
 runtime& wait_group_state::runtime_for(const char* what) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (rt_ == nullptr && (rt_ = current_runtime()) == nullptr)
-    throw panic_error{error{errc::misuse,
-                            std::string{"rotina::wait_group::"} + what
-                              + " on a wait_group without a runtime: "
-                                "construct it with wait_group{rt} or call it "
-                                "in a goroutine"}};
+    throw panic_error{
+      error{errc::misuse, std::string{"rotina::wait_group::"} + what
+                            + " on a wait_group without a runtime: "
+                              "construct it with wait_group{rt} or call it "
+                              "in a goroutine"}};
   return *rt_;
 }
 
